@@ -1,0 +1,3 @@
+"""Telesante: the five acts of French telemedicine on one patient record."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from telesante.cli import main
+
+main()

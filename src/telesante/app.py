@@ -1,0 +1,81 @@
+"""The application factory and its lifespan."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+
+from telesante import __version__
+from telesante.auth.routes import router as auth_api
+from telesante.directory.routes import router as directory_api
+from telesante.errors import AppError, Conflict, install_error_handlers
+from telesante.fhir.routes import router as fhir_api
+from telesante.jobs.worker import Worker
+from telesante.notifications import service as _notification_jobs  # noqa: F401 - registers job handlers
+from telesante.notifications.routes import router as notifications_api
+from telesante.ops.logging import configure_logging
+from telesante.ops.middleware import RequestContext
+from telesante.ops.routes import router as ops_routes
+from telesante.patients.routes import router as patients_api
+from telesante.realtime.routes import router as realtime_routes
+from telesante.runtime import Runtime
+from telesante.settings import Settings, get_settings
+from telesante.web.auth_pages import router as auth_pages
+from telesante.web.guard import LoginRequired
+from telesante.web.pages import router as pages
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging()
+    with_worker = settings.run_worker_in_serve if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings)
+        app.state.runtime = runtime
+        worker = Worker(runtime) if with_worker else None
+        task = asyncio.create_task(worker.run_forever()) if worker else None
+        try:
+            yield
+        finally:
+            if worker and task:
+                worker.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.close()
+
+    app = FastAPI(
+        title="Telesante",
+        version=__version__,
+        summary="Télémédecine : téléconsultation, téléexpertise, télésurveillance, téléassistance, régulation.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(_: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, _: IntegrityError) -> object:
+        # Two requests racing to create the same unique thing: the loser gets a clear 409.
+        handler = app.exception_handlers[AppError]
+        return await handler(request, Conflict("cette donnée existe déjà (requête concurrente)"))
+
+    for router in (ops_routes, auth_api, directory_api, patients_api, notifications_api, fhir_api,
+                   realtime_routes, auth_pages, pages):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,1 @@
+"""Who did what to which patient's data, and when."""

@@ -1,0 +1,22 @@
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from telesante.db import Base, IdMixin, utcnow
+
+
+class AuditEvent(IdMixin, Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_patient_at", "patient_id", "at"),)
+
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[str | None] = mapped_column(String(36))
+    actor_role: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(20))  # read, search, create, update
+    resource_type: Mapped[str] = mapped_column(String(40))
+    resource_id: Mapped[str | None] = mapped_column(String(36))
+    outcome: Mapped[str] = mapped_column(String(10))  # success, denied
+    purpose: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(36))

@@ -1,0 +1,1 @@
+"""Who is acting: accounts, passwords, TOTP, sessions, API tokens."""

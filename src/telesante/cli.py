@@ -1,0 +1,176 @@
+"""The `telesante` command."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+
+from telesante.settings import get_settings
+
+T = TypeVar("T")
+
+
+def run(factory: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(factory())  # type: ignore[arg-type]
+
+
+@click.group()
+def main() -> None:
+    """Telesante: French telemedicine platform."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    from telesante.migrations import upgrade
+
+    upgrade(get_settings().sqlalchemy_url)
+    click.echo("database at head")
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default TELESANTE_HOST)")
+@click.option("--port", type=int, default=None, help="Port (default TELESANTE_PORT)")
+@click.option("--no-worker", is_flag=True, help="Do not run the job worker in this process")
+def serve(host: str | None, port: int | None, no_worker: bool) -> None:
+    """Serve the web UI, API, FHIR and WebSocket (with the job worker unless --no-worker)."""
+    import uvicorn
+
+    from telesante.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings, run_worker=not no_worker and settings.run_worker_in_serve)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
+                access_log=False, proxy_headers=False)
+
+
+@main.command()
+def worker() -> None:
+    """Run the job worker alone (for a separate process)."""
+    import signal
+
+    from telesante.jobs.worker import Worker
+    from telesante.notifications import service as _handlers  # noqa: F401
+    from telesante.ops.logging import configure_logging
+    from telesante.runtime import Runtime
+
+    configure_logging()
+
+    async def main_loop() -> None:
+        runtime = Runtime.create(get_settings())
+        job_worker = Worker(runtime)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, job_worker.stop)
+        try:
+            await job_worker.run_forever()
+        finally:
+            await runtime.close()
+
+    asyncio.run(main_loop())
+
+
+@main.command()
+@click.option("--patients", "patient_count", default=36, show_default=True)
+def demo(patient_count: int) -> None:
+    """Load realistic French demo data (idempotent) and print the accounts."""
+    from telesante.demo.load import load_demo
+
+    summary = run(lambda: load_demo(get_settings(), patient_count))
+    click.echo(summary)
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array")
+def users_list(as_json: bool) -> None:
+    """List accounts with their email, role and RPPS."""
+    rows = run(_users)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            click.echo(f"{row['email']}\t{row['role']}\t{row['rpps'] or ''}")
+
+
+async def _users() -> list[dict[str, Any]]:
+    from telesante.auth.models import User
+    from telesante.db import transaction
+    from telesante.directory.models import Professional
+    from telesante.runtime import Runtime
+
+    runtime = Runtime.create(get_settings())
+    try:
+        async with transaction(runtime.sessionmaker) as db:
+            rows = await db.execute(
+                select(User.email, User.role, Professional.rpps, Professional.profession)
+                .outerjoin(Professional, Professional.id == User.professional_id)
+                .order_by(User.role, User.email)
+            )
+            return [{"email": e, "role": r, "rpps": rpps, "profession": p} for e, r, rpps, p in rows]
+    finally:
+        await runtime.close()
+
+
+@main.group("api-token")
+def api_token() -> None:
+    """API bearer tokens for scripts and integrations."""
+
+
+@api_token.command("create")
+@click.option("--user", "email", required=True, help="Account e-mail")
+@click.option("--label", default="cli", show_default=True)
+def api_token_create(email: str, label: str) -> None:
+    """Create a token; it is printed once, alone on the last line."""
+    token = run(lambda: _create_token(email, label))
+    if token is None:
+        raise click.ClickException(f"no active account {email!r}")
+    click.echo(f"API token for {email} (store it now, it is shown once):")
+    click.echo(token)
+
+
+async def _create_token(email: str, label: str) -> str | None:
+    from telesante.auth import service
+    from telesante.auth.models import User
+    from telesante.db import transaction
+    from telesante.runtime import Runtime
+
+    settings = get_settings()
+    runtime = Runtime.create(settings)
+    try:
+        async with transaction(runtime.sessionmaker) as db:
+            user = await db.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None or not user.is_active:
+                return None
+            token, _ = await service.create_api_token(db, user, settings, label)
+            return token
+    finally:
+        await runtime.close()
+
+
+@api_token.command("revoke")
+@click.argument("token_id")
+def api_token_revoke(token_id: str) -> None:
+    """Revoke a token by its id."""
+    from telesante.auth import service
+    from telesante.db import transaction
+    from telesante.runtime import Runtime
+
+    async def revoke() -> bool:
+        runtime = Runtime.create(get_settings())
+        try:
+            async with transaction(runtime.sessionmaker) as db:
+                return await service.revoke_api_token(db, token_id)
+        finally:
+            await runtime.close()
+
+    if not run(revoke):
+        raise click.ClickException("no such active token")
+    click.echo("revoked")

@@ -1,0 +1,1 @@
+"""Realistic French demo data: organisations, professionals, patients, care relations."""

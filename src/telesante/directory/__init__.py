@@ -1,0 +1,1 @@
+"""The registries of who provides care: organisations and professionals."""

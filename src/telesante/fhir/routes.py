@@ -1,0 +1,188 @@
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import and_, select
+from sqlalchemy.orm import selectinload
+
+from telesante.audit.service import record
+from telesante.deps import CurrentActor, DbSession
+from telesante.directory.models import Organisation, Professional, professional_organisations
+from telesante.errors import Invalid, NotFound
+from telesante.fhir import mapping
+from telesante.fhir.capability import capability_statement
+from telesante.fhir.outcome import FHIR_JSON, FhirResponse
+from telesante.identifiers import systems
+from telesante.kit.text import fold
+from telesante.patients.access import access_patient, visible_patients
+from telesante.patients.models import Patient
+
+router = APIRouter(prefix="/fhir/R4", tags=["fhir"], default_response_class=FhirResponse)
+FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}} for status in (400, 401, 403, 404)
+}
+MAX_COUNT = 100
+
+
+def _count(request: Request) -> int:
+    raw = request.query_params.get("_count", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+        raise Invalid.field("_count", f"must be an integer from 1 to {MAX_COUNT}")
+    return int(raw)
+
+
+def _offset(request: Request) -> int:
+    raw = request.query_params.get("_offset", "0")
+    if not raw.isdigit() or int(raw) > 100_000:
+        raise Invalid.field("_offset", "must be an integer from 0 to 100000")
+    return int(raw)
+
+
+def _bundle(request: Request, resources: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    base = str(request.base_url).rstrip("/") + "/fhir/R4"
+    next_url = None
+    if has_more:
+        offset = _offset(request) + _count(request)
+        next_url = str(request.url.include_query_params(_offset=offset))
+    return mapping.searchset(resources, base, str(request.url), next_url)
+
+
+def _token(value: str, allowed_systems: tuple[str, ...]) -> str | None:
+    """`system|value` or `value`; None when the system is one we do not hold."""
+    if "|" in value:
+        system, _, code = value.partition("|")
+        return code if not system or system in allowed_systems else None
+    return value
+
+
+@router.get("/metadata", responses=FHIR_RESPONSES)
+async def metadata(request: Request) -> dict[str, Any]:
+    """The CapabilityStatement (public, as FHIR requires)."""
+    from telesante import __version__
+
+    return capability_statement(str(request.base_url).rstrip("/"), __version__)
+
+
+@router.get("/Patient/{patient_id}", responses=FHIR_RESPONSES)
+async def read_patient(patient_id: str, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return mapping.patient_resource(await access_patient(db, actor, patient_id, purpose="care"))
+
+
+@router.get("/Patient", responses=FHIR_RESPONSES)
+async def search_patient(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """Search by `identifier` (system|value), `name`/`family` (prefix), `birthdate`, `_id`."""
+    params = request.query_params
+    query = select(Patient).where(visible_patients(actor))
+    if identifier := params.get("identifier"):
+        value = _token(identifier, tuple(systems.INS_TYPE_CODES))
+        query = query.where(Patient.ins_matricule == (value or "").replace(" ", "") if value else False)
+    for name_param in ("name", "family"):
+        if name := params.get(name_param):
+            key = fold(name).replace("%", "").replace("_", "")
+            query = query.where(Patient.search_name.like(f"{key}%") | Patient.search_name.like(f"% {key}%"))
+    if birthdate := params.get("birthdate"):
+        query = query.where(Patient.birth_date == _date(birthdate))
+    if ident := params.get("_id"):
+        query = query.where(Patient.id == ident)
+    count, offset = _count(request), _offset(request)
+    rows = list(await db.scalars(query.order_by(Patient.search_name, Patient.id).limit(count + 1).offset(offset)))
+    for patient in rows[:count]:
+        record(db, actor, action="search", resource_type="Patient", resource_id=patient.id, patient_id=patient.id)
+    return _bundle(request, [mapping.patient_resource(p) for p in rows[:count]], len(rows) > count)
+
+
+def _date(value: str) -> date:
+    value = value.removeprefix("eq")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid.field("birthdate", "expected a date YYYY-MM-DD (optionally prefixed eq)") from None
+
+
+@router.get("/Practitioner/{practitioner_id}", responses=FHIR_RESPONSES)
+async def read_practitioner(practitioner_id: str, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    professional = await db.get(Professional, practitioner_id)
+    if professional is None:
+        raise NotFound("Practitioner introuvable")
+    return mapping.practitioner_resource(professional)
+
+
+@router.get("/Practitioner", responses=FHIR_RESPONSES)
+async def search_practitioner(request: Request, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    params = request.query_params
+    query = select(Professional)
+    if identifier := params.get("identifier"):
+        value = _token(identifier, (systems.RPPS, systems.RPPS_LEGACY))
+        query = query.where(Professional.rpps == value if value else False)
+    if name := params.get("name"):
+        pattern = f"{name.strip()}%"
+        query = query.where(Professional.family_name.ilike(pattern) | Professional.given_name.ilike(pattern))
+    if ident := params.get("_id"):
+        query = query.where(Professional.id == ident)
+    count, offset = _count(request), _offset(request)
+    rows = list(await db.scalars(query.order_by(Professional.family_name, Professional.id)
+                                 .limit(count + 1).offset(offset)))
+    return _bundle(request, [mapping.practitioner_resource(p) for p in rows[:count]], len(rows) > count)
+
+
+@router.get("/Organization/{organization_id}", responses=FHIR_RESPONSES)
+async def read_organization(organization_id: str, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    organisation = await db.get(Organisation, organization_id)
+    if organisation is None:
+        raise NotFound("Organization introuvable")
+    return mapping.organization_resource(organisation)
+
+
+@router.get("/Organization", responses=FHIR_RESPONSES)
+async def search_organization(request: Request, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    params = request.query_params
+    query = select(Organisation)
+    if identifier := params.get("identifier"):
+        value = _token(identifier, (systems.FINESS, systems.FINESS_LEGACY))
+        query = query.where(Organisation.finess == value if value else False)
+    if name := params.get("name"):
+        query = query.where(Organisation.name.ilike(f"%{name.strip()}%"))
+    if ident := params.get("_id"):
+        query = query.where(Organisation.id == ident)
+    count, offset = _count(request), _offset(request)
+    rows = list(await db.scalars(query.order_by(Organisation.name, Organisation.id).limit(count + 1).offset(offset)))
+    return _bundle(request, [mapping.organization_resource(o) for o in rows[:count]], len(rows) > count)
+
+
+ROLE_COLUMNS = professional_organisations.c
+
+
+async def _roles(db: DbSession, *conditions: Any) -> list[dict[str, Any]]:
+    rows = (await db.execute(
+        select(ROLE_COLUMNS.role_id, Professional, Organisation)
+        .join(Professional, Professional.id == ROLE_COLUMNS.professional_id)
+        .join(Organisation, Organisation.id == ROLE_COLUMNS.organisation_id)
+        .where(and_(True, *conditions))
+        .options(selectinload(Professional.organisations))
+        .order_by(ROLE_COLUMNS.role_id)
+        .limit(MAX_COUNT + 1)
+    )).all()
+    return [mapping.practitioner_role_resource(role_id, pro, org) for role_id, pro, org in rows]
+
+
+@router.get("/PractitionerRole/{role_id}", responses=FHIR_RESPONSES)
+async def read_practitioner_role(role_id: str, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    roles = await _roles(db, ROLE_COLUMNS.role_id == role_id)
+    if not roles:
+        raise NotFound("PractitionerRole introuvable")
+    return roles[0]
+
+
+@router.get("/PractitionerRole", responses=FHIR_RESPONSES)
+async def search_practitioner_role(request: Request, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    params = request.query_params
+    conditions = []
+    if practitioner := params.get("practitioner"):
+        conditions.append(ROLE_COLUMNS.professional_id == practitioner.removeprefix("Practitioner/"))
+    if organization := params.get("organization"):
+        conditions.append(ROLE_COLUMNS.organisation_id == organization.removeprefix("Organization/"))
+    if ident := params.get("_id"):
+        conditions.append(ROLE_COLUMNS.role_id == ident)
+    count = _count(request)
+    roles = await _roles(db, *conditions)
+    return _bundle(request, roles[:count], len(roles) > count)

@@ -1,0 +1,1 @@
+"""Durable jobs and timers in the database, run by the worker."""

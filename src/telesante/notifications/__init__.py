@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox, and e-mail through an outbox."""

@@ -1,0 +1,18 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from telesante.db import Base, IdMixin, TimestampMixin
+
+
+class Notification(IdMixin, TimestampMixin, Base):
+    __tablename__ = "notifications"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    read_at: Mapped[datetime | None]
+    # none: in-app only; pending: an e-mail job is queued; sent; failed.
+    email_status: Mapped[str] = mapped_column(String(10), default="none")

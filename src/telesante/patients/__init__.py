@@ -1,0 +1,1 @@
+"""Patients, their INS identity, care relations and the access gate."""

@@ -1,0 +1,57 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telesante.db import Base, IdMixin, TimestampMixin
+from telesante.directory.models import Professional
+
+
+class Patient(IdMixin, TimestampMixin, Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        Index("ix_patients_search_name", "search_name"),
+        Index("ix_patients_birth_date", "birth_date"),
+    )
+
+    # INS: matricule (NIR or NIA) + the OID saying which; null for a provisional identity.
+    ins_matricule: Mapped[str | None] = mapped_column(String(15), unique=True)
+    ins_oid: Mapped[str | None] = mapped_column(String(64))
+    identity_status: Mapped[str] = mapped_column(String(8))  # PROV, RECUP, VALI, QUAL
+    birth_family_name: Mapped[str] = mapped_column(String(120))
+    birth_given_names: Mapped[str] = mapped_column(String(240))  # space separated, INS trait
+    used_family_name: Mapped[str | None] = mapped_column(String(120))
+    used_given_name: Mapped[str | None] = mapped_column(String(120))
+    sex: Mapped[str] = mapped_column(String(1))  # M, F, U
+    birth_date: Mapped[date]
+    birth_place_code: Mapped[str | None] = mapped_column(String(5))  # INSEE COG
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(300))
+    gp_of_record_id: Mapped[str | None] = mapped_column(ForeignKey("professionals.id"))
+    # Lower-case, accent-free family names for search; derived, never shown.
+    search_name: Mapped[str] = mapped_column(String(250))
+
+    gp_of_record: Mapped[Professional | None] = relationship(lazy="raise")
+
+    @property
+    def display_name(self) -> str:
+        given = self.used_given_name or self.birth_given_names.split(" ")[0]
+        family = self.used_family_name or self.birth_family_name
+        return f"{given} {family.upper()}"
+
+
+class CareRelation(IdMixin, TimestampMixin, Base):
+    """Why a professional may see a patient, and for how long."""
+
+    __tablename__ = "care_relations"
+    __table_args__ = (Index("ix_care_relations_pro_patient", "professional_id", "patient_id"),)
+
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    professional_id: Mapped[str] = mapped_column(ForeignKey("professionals.id"))
+    reason: Mapped[str] = mapped_column(String(40))  # gp_of_record, care_team, act
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    created_by_user_id: Mapped[str | None] = mapped_column(String(36))
+
+    professional: Mapped[Professional] = relationship(lazy="raise")

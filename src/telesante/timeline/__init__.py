@@ -1,0 +1,1 @@
+"""One ordered history per patient, to which every act adds entries."""
