@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 TMP = Path(tempfile.mkdtemp(prefix="telesante-test-"))
-ADMIN_URL = os.environ.get("TELESANTE_TEST_DATABASE_URL")  # e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
+ADMIN_URL = os.environ.get(
+    "TELESANTE_TEST_DATABASE_URL"
+)  # e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
 DB_NAME = f"telesante_test_{uuid.uuid4().hex[:10]}"
 if ADMIN_URL:
     DATABASE_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME

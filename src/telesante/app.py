@@ -9,12 +9,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
 
 from telesante import __version__
 from telesante.auth.routes import router as auth_api
 from telesante.directory.routes import router as directory_api
-from telesante.errors import AppError, Conflict, install_error_handlers
+from telesante.errors import install_error_handlers
 from telesante.fhir.routes import router as fhir_api
 from telesante.jobs.worker import Worker
 from telesante.notifications import service as _notification_jobs  # noqa: F401 - registers job handlers
@@ -56,7 +55,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app = FastAPI(
         title="Telesante",
         version=__version__,
-        summary="Télémédecine : téléconsultation, téléexpertise, télésurveillance, téléassistance, régulation.",
+        summary="Les cinq actes de télémédecine sur un seul dossier patient.",
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url=None,
@@ -67,14 +66,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def to_login(_: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(exc.location, status_code=303)
 
-    @app.exception_handler(IntegrityError)
-    async def integrity(request: Request, _: IntegrityError) -> object:
-        # Two requests racing to create the same unique thing: the loser gets a clear 409.
-        handler = app.exception_handlers[AppError]
-        return await handler(request, Conflict("cette donnée existe déjà (requête concurrente)"))
-
-    for router in (ops_routes, auth_api, directory_api, patients_api, notifications_api, fhir_api,
-                   realtime_routes, auth_pages, pages):
+    for router in (
+        ops_routes,
+        auth_api,
+        directory_api,
+        patients_api,
+        notifications_api,
+        fhir_api,
+        realtime_routes,
+        auth_pages,
+        pages,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestContext)

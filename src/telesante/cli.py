@@ -43,8 +43,14 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
 
     settings = get_settings()
     app = create_app(settings, run_worker=not no_worker and settings.run_worker_in_serve)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
-                access_log=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @main.command()

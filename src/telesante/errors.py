@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -77,19 +78,27 @@ def _problem_response(status: int, body: dict[str, Any], headers: Any = None) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def render_app_error(request: Request, exc: AppError) -> Response:
+    """Problem+json for the API, OperationOutcome for FHIR, an HTML page for the UI."""
+    if request.url.path.startswith("/fhir/"):
+        from telesante.fhir.outcome import outcome_response
+
+        return outcome_response(exc.status, exc.code, exc.detail)
+    if is_page(request):
+        from telesante.web.render import page
+
+        return page(request, "error.html", exc.status, title=exc.title, detail=exc.detail)
+    body = problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors)
+    return _problem_response(exc.status, body)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def app_error(request: Request, exc: AppError) -> Response:
-        if request.url.path.startswith("/fhir/"):
-            from telesante.fhir.outcome import outcome_response
+    app.add_exception_handler(AppError, render_app_error)  # type: ignore[arg-type]
 
-            return outcome_response(exc.status, exc.code, exc.detail)
-        if is_page(request):
-            from telesante.web.render import page
-
-            return page(request, "error.html", exc.status, title=exc.title, detail=exc.detail)
-        body = problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors)
-        return _problem_response(exc.status, body)
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, _: IntegrityError) -> Response:
+        # Two requests racing to create the same unique thing: the loser gets a clear 409.
+        return await render_app_error(request, Conflict("cette donnée existe déjà (requête concurrente)"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,8 +9,9 @@ from tests.fixtures.world import World
 @pytest.mark.parametrize("payload", [b"{", b"[]", b'{"birth_date": "not a date"}', b"\xff\xfe", b'"text"'])
 async def test_garbage_bodies_get_a_clear_4xx(client: AsyncClient, world: World, payload: bytes) -> None:
     doctor = await world.professional()
-    response = await client.post("/api/patients", content=payload,
-                                 headers={**doctor.headers, "content-type": "application/json"})
+    response = await client.post(
+        "/api/patients", content=payload, headers={**doctor.headers, "content-type": "application/json"}
+    )
     assert response.status_code in (400, 422)
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"]
@@ -18,9 +19,17 @@ async def test_garbage_bodies_get_a_clear_4xx(client: AsyncClient, world: World,
 
 async def test_unknown_fields_are_refused(client: AsyncClient, world: World) -> None:
     doctor = await world.professional()
-    response = await client.post("/api/patients", headers=doctor.headers, json={
-        "birth_family_name": "A", "birth_given_names": "B", "sex": "F", "birth_date": "2000-01-01",
-        "is_admin": True})
+    response = await client.post(
+        "/api/patients",
+        headers=doctor.headers,
+        json={
+            "birth_family_name": "A",
+            "birth_given_names": "B",
+            "sex": "F",
+            "birth_date": "2000-01-01",
+            "is_admin": True,
+        },
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.is_admin"
 

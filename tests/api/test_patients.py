@@ -45,8 +45,9 @@ async def test_a_professional_registers_a_corsican_patient_and_cares_for_them(
 
 async def test_an_invalid_nir_gets_a_422_naming_the_field(client: AsyncClient, world: World) -> None:
     doctor = await world.professional()
-    response = await client.post("/api/patients", json=body(ins={"matricule": "2 90 12 2A 004 015 51"}),
-                                 headers=doctor.headers)
+    response = await client.post(
+        "/api/patients", json=body(ins={"matricule": "2 90 12 2A 004 015 51"}), headers=doctor.headers
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
@@ -59,7 +60,9 @@ async def test_nir_contradicting_the_traits_is_refused(client: AsyncClient, worl
     doctor = await world.professional()
     response = await client.post("/api/patients", json=body(sex="M"), headers=doctor.headers)
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "ins.matricule", "reason": "the NIR's sex digit 2 contradicts sex M"}]
+    assert response.json()["errors"] == [
+        {"field": "ins.matricule", "reason": "the NIR's sex digit 2 contradicts sex M"}
+    ]
     response = await client.post("/api/patients", json=body(birth_date="1991-12-01"), headers=doctor.headers)
     assert response.status_code == 422
     assert "birth year" in response.json()["detail"]
@@ -82,8 +85,9 @@ async def test_retrieved_identity_needs_its_ins(client: AsyncClient, world: Worl
     response = await client.post("/api/patients", json=body(ins=None), headers=doctor.headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "ins"
-    provisional = await client.post("/api/patients", json=body(ins=None, identity_status="PROV"),
-                                    headers=doctor.headers)
+    provisional = await client.post(
+        "/api/patients", json=body(ins=None, identity_status="PROV"), headers=doctor.headers
+    )
     assert provisional.status_code == 201
 
 
@@ -101,9 +105,15 @@ async def test_another_professionals_patient_is_invisible_and_the_attempt_audite
     search = await client.get("/api/patients", params={"name": "Durand"}, headers=stranger.headers)
     assert search.json() == []
     async with runtime.engine.connect() as conn:
-        denied = (await conn.execute(text(
-            "SELECT count(*) FROM audit_events WHERE outcome = 'denied' AND patient_id = :p AND actor_user_id = :u"
-        ), {"p": patient.id, "u": stranger.user.id})).scalar_one()
+        denied = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM audit_events "
+                    "WHERE outcome = 'denied' AND patient_id = :p AND actor_user_id = :u"
+                ),
+                {"p": patient.id, "u": stranger.user.id},
+            )
+        ).scalar_one()
     assert denied == 3
 
 
@@ -114,9 +124,15 @@ async def test_reads_are_audited_with_who_what_and_when(
     patient = await world.patient(doctor)
     await client.get(f"/api/patients/{patient.id}", headers=doctor.headers)
     async with runtime.engine.connect() as conn:
-        row = (await conn.execute(text(
-            "SELECT actor_role, action, resource_type, outcome, at FROM audit_events "
-            "WHERE patient_id = :p AND action = 'read'"), {"p": patient.id})).one()
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT actor_role, action, resource_type, outcome, at FROM audit_events "
+                    "WHERE patient_id = :p AND action = 'read'"
+                ),
+                {"p": patient.id},
+            )
+        ).one()
     assert row[:4] == ("professional", "read", "Patient", "success")
     assert row[4] is not None
 
@@ -127,25 +143,38 @@ async def test_the_care_team_grants_access_and_an_ended_relation_revokes_it(
     doctor, nurse = await world.professional(), await world.professional("Petit", "nurse", None)
     patient = await world.patient(doctor)
     assert (await client.get(f"/api/patients/{patient.id}", headers=nurse.headers)).status_code == 404
-    added = await client.post(f"/api/patients/{patient.id}/care-relations", headers=doctor.headers,
-                              json={"professional_id": nurse.professional.id, "reason": "care_team"})
+    added = await client.post(
+        f"/api/patients/{patient.id}/care-relations",
+        headers=doctor.headers,
+        json={"professional_id": nurse.professional.id, "reason": "care_team"},
+    )
     assert added.status_code == 201, added.text
     assert (await client.get(f"/api/patients/{patient.id}", headers=nurse.headers)).status_code == 200
     async with runtime.sessionmaker() as db:
-        await db.execute(update(CareRelation).where(CareRelation.professional_id == nurse.professional.id)
-                         .values(ends_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await db.execute(
+            update(CareRelation)
+            .where(CareRelation.professional_id == nurse.professional.id)
+            .values(ends_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         await db.commit()
     assert (await client.get(f"/api/patients/{patient.id}", headers=nurse.headers)).status_code == 404
 
 
-async def test_declaring_the_gp_of_record_replaces_the_previous_one(client: AsyncClient, world: World) -> None:
+async def test_declaring_the_gp_of_record_replaces_the_previous_one(
+    client: AsyncClient, world: World
+) -> None:
     doctor, other = await world.professional(), await world.professional("Lemaire")
     patient = await world.patient(doctor)
     for gp in (doctor, other):
-        response = await client.post(f"/api/patients/{patient.id}/care-relations", headers=doctor.headers,
-                                     json={"professional_id": gp.professional.id, "reason": "gp_of_record"})
+        response = await client.post(
+            f"/api/patients/{patient.id}/care-relations",
+            headers=doctor.headers,
+            json={"professional_id": gp.professional.id, "reason": "gp_of_record"},
+        )
         assert response.status_code == 201
-    relations = (await client.get(f"/api/patients/{patient.id}/care-relations", headers=doctor.headers)).json()
+    relations = (
+        await client.get(f"/api/patients/{patient.id}/care-relations", headers=doctor.headers)
+    ).json()
     current_gp = [r for r in relations if r["reason"] == "gp_of_record" and r["ends_at"] is None]
     assert [r["professional_id"] for r in current_gp] == [other.professional.id]
     read = await client.get(f"/api/patients/{patient.id}", headers=doctor.headers)

@@ -13,15 +13,22 @@ from tests.fixtures.services import need
 CHROMIUM = os.environ.get("TELESANTE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    need("Chromium (apt package chromium)", shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists())
+    need("Chromium (apt package chromium)", shutil.which(CHROMIUM) is not None)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium

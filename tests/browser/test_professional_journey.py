@@ -27,7 +27,9 @@ async def test_login_with_totp_find_a_patient_and_read_the_timeline(
         user.totp_secret, user.totp_enabled_at = secret, utcnow()
         add_entry(db, patient.id, kind="note", title="Consultation au cabinet", summary="Tension 128/82 mmHg")
 
-    page = await (await browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})).new_page()
+    page = await (
+        await browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
+    ).new_page()
     await page.goto(f"{live_server}/login")
     await page.get_by_label("Adresse e-mail").fill(doctor.user.email)
     await page.get_by_label("Mot de passe").fill(PASSWORD)

@@ -91,7 +91,11 @@ async def test_a_job_whose_worker_died_is_taken_over_after_its_lease(runtime: Ru
     async with runtime.sessionmaker() as db:
         job = await db.get(Job, job_id)
         assert job is not None
-        job.status, job.locked_by, job.locked_until = "running", "dead-worker", utcnow() - timedelta(seconds=1)
+        job.status, job.locked_by, job.locked_until = (
+            "running",
+            "dead-worker",
+            utcnow() - timedelta(seconds=1),
+        )
         await commit(db)
     assert await Worker(runtime).run_until_idle() == 1
     assert (await _job(runtime, job_id)).status == "done"

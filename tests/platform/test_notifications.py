@@ -19,7 +19,9 @@ async def test_a_notification_lands_in_the_inbox_and_goes_out_by_email(
 ) -> None:
     doctor = await world.professional()
     async with transaction(runtime.sessionmaker) as db:
-        await notify(db, runtime.bus, doctor.user.id, "Nouvelle demande de téléexpertise", "Patient X, photo jointe")
+        await notify(
+            db, runtime.bus, doctor.user.id, "Nouvelle demande de téléexpertise", "Patient X, photo jointe"
+        )
     inbox = (await client.get("/api/notifications", headers=doctor.headers)).json()
     assert [n["title"] for n in inbox] == ["Nouvelle demande de téléexpertise"]
     assert await Worker(runtime).run_until_idle() == 1
@@ -32,7 +34,9 @@ async def test_a_notification_lands_in_the_inbox_and_goes_out_by_email(
     assert read.status_code == 204
 
 
-async def test_nobody_marks_someone_elses_notification(client: AsyncClient, world: World, runtime: Runtime) -> None:
+async def test_nobody_marks_someone_elses_notification(
+    client: AsyncClient, world: World, runtime: Runtime
+) -> None:
     doctor, other = await world.professional(), await world.professional("Autre")
     async with transaction(runtime.sessionmaker) as db:
         notification = await notify(db, None, doctor.user.id, "Privé", "x", email=False)

@@ -52,8 +52,9 @@ async def test_logs_are_json_and_carry_no_patient_data(
 ) -> None:
     doctor = await world.professional()
     await world.patient(doctor, family="Zacharie")
-    await client.get("/api/patients", params={"name": "Zacharie", "birth_date": "1985-05-17"},
-                     headers=doctor.headers)
+    await client.get(
+        "/api/patients", params={"name": "Zacharie", "birth_date": "1985-05-17"}, headers=doctor.headers
+    )
     logs = capfd.readouterr().err
     assert '"path": "/api/patients"' in logs and '"request_id"' in logs
     assert "Zacharie" not in logs and "1985" not in logs

@@ -19,8 +19,10 @@ def server(*, worker: bool = True, **env: str) -> Iterator[str]:
     if not worker:
         command.append("--no-worker")
     process = subprocess.Popen(
-        command, env={**os.environ, "TELESANTE_WORKER_POLL_SECONDS": "0.2", **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command,
+        env={**os.environ, "TELESANTE_WORKER_POLL_SECONDS": "0.2", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -27,7 +27,8 @@ def start(port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "telesante", "serve", "--port", str(port)],
         env={**os.environ, "TELESANTE_WORKER_POLL_SECONDS": "0.2"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -38,8 +39,12 @@ async def test_a_timer_due_during_a_restart_fires_once_after_it(world: World, ru
     first = start(port)
     wait_ready(base, first)
     async with transaction(runtime.sessionmaker) as db:
-        job = await schedule(db, TIMER_JOB, {"user_id": doctor.user.id, "title": "Rappel : téléconsultation"},
-                             due_at=utcnow() + timedelta(seconds=2))
+        job = await schedule(
+            db,
+            TIMER_JOB,
+            {"user_id": doctor.user.id, "title": "Rappel : téléconsultation"},
+            due_at=utcnow() + timedelta(seconds=2),
+        )
     stop(first, kill=True)  # a crash, not a clean shutdown
     await asyncio.sleep(2.5)  # the timer falls due while nothing runs
     async with runtime.sessionmaker() as db:

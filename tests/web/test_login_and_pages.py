@@ -16,8 +16,9 @@ def field(html: str, name: str) -> str:
 
 async def password_step(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
     form = await client.get("/login")
-    return await client.post("/login", data={"email": email, "password": password,
-                                             "csrf_token": field(form.text, "csrf_token")})
+    return await client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": field(form.text, "csrf_token")}
+    )
 
 
 async def enrol(client: AsyncClient, person: Person) -> str:
@@ -26,8 +27,9 @@ async def enrol(client: AsyncClient, person: Person) -> str:
     page = await client.get("/mfa/enrol")
     assert "<svg" in page.text  # the QR code
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)  # type: ignore[union-attr]
-    done = await client.post("/mfa/enrol", data={"code": pyotp.TOTP(secret).now(),
-                                                 "csrf_token": field(page.text, "csrf_token")})
+    done = await client.post(
+        "/mfa/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": field(page.text, "csrf_token")}
+    )
     assert done.status_code == 200 and "Double authentification activée" in done.text
     return secret
 
@@ -63,8 +65,9 @@ async def test_second_login_asks_the_code_and_refuses_a_wrong_one(client: AsyncC
     form = await client.get("/mfa")
     wrong = await client.post("/mfa", data={"code": "000000", "csrf_token": field(form.text, "csrf_token")})
     assert wrong.status_code == 401 and "Code incorrect" in wrong.text
-    right = await client.post("/mfa", data={"code": pyotp.TOTP(secret).now(),
-                                            "csrf_token": field(form.text, "csrf_token")})
+    right = await client.post(
+        "/mfa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": field(form.text, "csrf_token")}
+    )
     assert right.status_code == 303 and right.headers["location"] == "/"
 
 
@@ -73,19 +76,24 @@ async def test_a_recovery_code_works_once(client: AsyncClient, world: World) -> 
     await password_step(client, doctor.user.email)
     page = await client.get("/mfa/enrol")
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)  # type: ignore[union-attr]
-    shown = await client.post("/mfa/enrol", data={"code": pyotp.TOTP(secret).now(),
-                                                  "csrf_token": field(page.text, "csrf_token")})
+    shown = await client.post(
+        "/mfa/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": field(page.text, "csrf_token")}
+    )
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", shown.text)
     assert len(codes) == 8
     for attempt, expected in ((1, 303), (2, 401)):
         client.cookies.clear()
         await password_step(client, doctor.user.email)
         form = await client.get("/mfa")
-        response = await client.post("/mfa", data={"code": codes[0], "csrf_token": field(form.text, "csrf_token")})
+        response = await client.post(
+            "/mfa", data={"code": codes[0], "csrf_token": field(form.text, "csrf_token")}
+        )
         assert response.status_code == expected, f"attempt {attempt}"
 
 
-async def test_wrong_password_and_unknown_account_get_the_same_answer(client: AsyncClient, world: World) -> None:
+async def test_wrong_password_and_unknown_account_get_the_same_answer(
+    client: AsyncClient, world: World
+) -> None:
     doctor = await world.professional()
     wrong = await password_step(client, doctor.user.email, "not the password")
     unknown = await password_step(client, "nobody@test.telesante.fr", "not the password")
@@ -115,16 +123,22 @@ async def test_session_id_changes_at_login(client: AsyncClient, world: World) ->
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_admin_page_creates_an_organisation_and_rejects_a_bad_finess(client: AsyncClient, world: World) -> None:
+async def test_admin_page_creates_an_organisation_and_rejects_a_bad_finess(
+    client: AsyncClient, world: World
+) -> None:
     admin = await world.admin()
     await enrol(client, admin)
     page = await client.get("/admin")
     token = field(page.text, "csrf_token")
-    bad = await client.post("/admin/organisations", data={"name": "X", "kind": "practice", "finess": "750000003",
-                                                          "csrf_token": token})
+    bad = await client.post(
+        "/admin/organisations",
+        data={"name": "X", "kind": "practice", "finess": "750000003", "csrf_token": token},
+    )
     assert bad.status_code == 422 and "Luhn" in bad.text
-    good = await client.post("/admin/organisations", data={"name": "Pharmacie du Port", "kind": "pharmacy",
-                                                           "finess": "750000002", "csrf_token": token})
+    good = await client.post(
+        "/admin/organisations",
+        data={"name": "Pharmacie du Port", "kind": "pharmacy", "finess": "750000002", "csrf_token": token},
+    )
     assert good.status_code == 303
     assert "Pharmacie du Port" in (await client.get("/admin")).text
 

@@ -31,8 +31,14 @@ class UserCreate(BaseModel):
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, role=user.role, professional_id=user.professional_id,
-                   patient_id=user.patient_id, totp_enabled=user.totp_enabled_at is not None)
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        professional_id=user.professional_id,
+        patient_id=user.patient_id,
+        totp_enabled=user.totp_enabled_at is not None,
+    )
 
 
 @router.get("/me")
@@ -47,8 +53,14 @@ async def create_user(data: UserCreate, db: DbSession, _: AdminActor) -> UserOut
         raise Invalid.field("professional_id", "required for a professional account")
     if data.role == "patient" and not data.patient_id:
         raise Invalid.field("patient_id", "required for a patient account")
-    user = await service.create_user(db, email=data.email, password=data.password, role=data.role,
-                                     professional_id=data.professional_id, patient_id=data.patient_id)
+    user = await service.create_user(
+        db,
+        email=data.email,
+        password=data.password,
+        role=data.role,
+        professional_id=data.professional_id,
+        patient_id=data.patient_id,
+    )
     return user_out(user)
 
 

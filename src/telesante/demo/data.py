@@ -26,16 +26,76 @@ PROFESSIONALS = [
 ]
 
 FAMILY_NAMES = [
-    "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Durand", "Leroy", "Moreau", "Simon", "Laurent",
-    "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard",
-    "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier",
-    "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "François",
+    "Legrand",
+    "Gauthier",
+    "Perrin",
+    "Robin",
+    "Clément",
+    "Morin",
+    "Nicolas",
+    "Henry",
 ]
-GIVEN_F = ["Marie Anne", "Camille", "Léa", "Chloé", "Manon Louise", "Inès", "Jeanne", "Sarah", "Hélène", "Zoé"]
-GIVEN_M = ["Jean Pierre", "Lucas", "Hugo", "Louis", "Gabriel Marie", "Arthur", "Nathan", "Paul", "Étienne", "Yanis"]
-# INSEE commune codes of birth places: Paris 12e, Lyon 3e, Grenoble, Ajaccio (2A), Bastia (2B), Pointe-à-Pitre.
-BIRTH_PLACES = [("75", "112", "75112"), ("69", "383", "69383"), ("38", "185", "38185"),
-                ("2A", "004", "2A004"), ("2B", "033", "2B033"), ("971", "120", "97120")]
+GIVEN_F = [
+    "Marie Anne",
+    "Camille",
+    "Léa",
+    "Chloé",
+    "Manon Louise",
+    "Inès",
+    "Jeanne",
+    "Sarah",
+    "Hélène",
+    "Zoé",
+]
+GIVEN_M = [
+    "Jean Pierre",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Gabriel Marie",
+    "Arthur",
+    "Nathan",
+    "Paul",
+    "Étienne",
+    "Yanis",
+]
+# Birth places (INSEE codes): Paris 12e, Lyon 3e, Grenoble, Ajaccio (2A), Bastia (2B), Pointe-à-Pitre.
+BIRTH_PLACES = [
+    ("75", "112", "75112"),
+    ("69", "383", "69383"),
+    ("38", "185", "38185"),
+    ("2A", "004", "2A004"),
+    ("2B", "033", "2B033"),
+    ("971", "120", "97120"),
+]
 STATUSES = ["QUAL", "QUAL", "QUAL", "VALI", "RECUP", "PROV"]
 
 NOTES = [

@@ -49,14 +49,21 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
     rng = random.Random(2026)  # the same demo every time
     organisations = {}
     for index, (key, name, kind, department, city) in enumerate(data.ORGANISATIONS, start=1):
-        organisation = Organisation(name=name, kind=kind, city=city, finess=make_finess(department, 1000 + index))
+        organisation = Organisation(
+            name=name, kind=kind, city=city, finess=make_finess(department, 1000 + index)
+        )
         db.add(organisation)
         organisations[key] = organisation
     professionals = {}
     for index, (key, given, family, profession, specialty, orgs) in enumerate(data.PROFESSIONALS, start=1):
-        professional = Professional(rpps=make_rpps(index * 7919), given_name=given, family_name=family,
-                                    profession=profession, specialty=specialty,
-                                    email=email_of(given, family))
+        professional = Professional(
+            rpps=make_rpps(index * 7919),
+            given_name=given,
+            family_name=family,
+            profession=profession,
+            specialty=specialty,
+            email=email_of(given, family),
+        )
         professional.organisations = [organisations[o] for o in orgs]
         db.add(professional)
         professionals[key] = professional
@@ -64,13 +71,23 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
     await auth.create_user(db, email=ADMIN_EMAIL, password=DEMO_PASSWORD, role="admin")
     accounts = {}
     for key, professional in professionals.items():
-        accounts[key] = await auth.create_user(db, email=professional.email or "", password=DEMO_PASSWORD,
-                                               role="professional", professional_id=professional.id)
+        accounts[key] = await auth.create_user(
+            db,
+            email=professional.email or "",
+            password=DEMO_PASSWORD,
+            role="professional",
+            professional_id=professional.id,
+        )
     await _load_patients(db, rng, patient_count, professionals, accounts)
 
 
-async def _load_patients(db: AsyncSession, rng: random.Random, count: int,
-                         professionals: dict[str, Professional], accounts: dict[str, User]) -> None:
+async def _load_patients(
+    db: AsyncSession,
+    rng: random.Random,
+    count: int,
+    professionals: dict[str, Professional],
+    accounts: dict[str, User],
+) -> None:
     gp = Actor(user=accounts["martin"], mfa_passed=True, via="system")
     for index in range(count):
         sex = "F" if index % 2 == 0 else "M"
@@ -79,35 +96,71 @@ async def _load_patients(db: AsyncSession, rng: random.Random, count: int,
         department, commune, insee = data.BIRTH_PLACES[index % len(data.BIRTH_PLACES)]
         status = data.STATUSES[index % len(data.STATUSES)]
         nir = make_nir(sex, birth, department, commune, order=100 + index)
-        patient = await patients.create_patient(db, gp, PatientCreate(
-            ins=None if status == "PROV" else Ins(matricule=nir, oid=INS_NIR_DEMO),
-            identity_status=status,  # type: ignore[arg-type]
-            birth_family_name=data.FAMILY_NAMES[index % len(data.FAMILY_NAMES)],
-            birth_given_names=given, sex=sex,  # type: ignore[arg-type]
-            birth_date=birth, birth_place_code=insee,
-            phone=f"+33 6 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
-            gp_of_record_id=professionals["martin"].id,
-        ), allow_test_identities=True)
+        patient = await patients.create_patient(
+            db,
+            gp,
+            PatientCreate(
+                ins=None if status == "PROV" else Ins(matricule=nir, oid=INS_NIR_DEMO),
+                identity_status=status,
+                birth_family_name=data.FAMILY_NAMES[index % len(data.FAMILY_NAMES)],
+                birth_given_names=given,
+                sex=sex,
+                birth_date=birth,
+                birth_place_code=insee,
+                phone="+33 6 " + " ".join(str(rng.randrange(10, 99)) for _ in range(4)),
+                gp_of_record_id=professionals["martin"].id,
+            ),
+            allow_test_identities=True,
+        )
         if index % 3 == 0:
-            await patients.add_care_relation(db, gp, patient, CareRelationCreate(
-                professional_id=professionals["petit"].id, reason="care_team"))
+            await patients.add_care_relation(
+                db,
+                gp,
+                patient,
+                CareRelationCreate(professional_id=professionals["petit"].id, reason="care_team"),
+            )
         if index % 5 == 0:
-            await patients.add_care_relation(db, gp, patient, CareRelationCreate(
-                professional_id=professionals["benali"].id, reason="care_team"))
+            await patients.add_care_relation(
+                db,
+                gp,
+                patient,
+                CareRelationCreate(professional_id=professionals["benali"].id, reason="care_team"),
+            )
         for days_ago, (kind, title, summary) in zip((200, 90, 12), data.NOTES[: 1 + index % 3], strict=False):
-            add_entry(db, patient.id, kind=kind, title=title, summary=summary,
-                      occurred_at=utcnow() - timedelta(days=days_ago),
-                      author_professional_id=professionals["martin"].id)
+            add_entry(
+                db,
+                patient.id,
+                kind=kind,
+                title=title,
+                summary=summary,
+                occurred_at=utcnow() - timedelta(days=days_ago),
+                author_professional_id=professionals["martin"].id,
+            )
         if index < 2:
-            await auth.create_user(db, email=f"patient{index + 1}@demo.telesante.fr", password=DEMO_PASSWORD,
-                                   role="patient", patient_id=patient.id)
-    await notify(db, None, accounts["martin"].id, "Bienvenue sur Telesante",
-                 "Vos patients et leur historique sont accessibles depuis l'accueil.", email=False)
+            await auth.create_user(
+                db,
+                email=f"patient{index + 1}@demo.telesante.fr",
+                password=DEMO_PASSWORD,
+                role="patient",
+                patient_id=patient.id,
+            )
+    await notify(
+        db,
+        None,
+        accounts["martin"].id,
+        "Bienvenue sur Telesante",
+        "Vos patients et leur historique sont accessibles depuis l'accueil.",
+        email=False,
+    )
 
 
 async def _summary(db: AsyncSession, settings: Settings) -> str:
     users = list(await db.scalars(select(User).order_by(User.role, User.email)))
-    lines = [f"Telesante demo ready: {settings.base_url}/", f"Password of every demo account: {DEMO_PASSWORD}",
-             "Professionals enrol their TOTP authenticator at first login (QR code).", "Accounts:"]
+    lines = [
+        f"Telesante demo ready: {settings.base_url}/",
+        f"Password of every demo account: {DEMO_PASSWORD}",
+        "Professionals enrol their TOTP authenticator at first login (QR code).",
+        "Accounts:",
+    ]
     lines += [f"  {u.role:<13} {u.email}" for u in users]
     return "\n".join(lines)

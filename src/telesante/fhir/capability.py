@@ -3,8 +3,13 @@ from typing import Any
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 SEARCH_PARAMS = {
-    "Patient": [("_id", "token"), ("identifier", "token"), ("name", "string"), ("family", "string"),
-                ("birthdate", "date")],
+    "Patient": [
+        ("_id", "token"),
+        ("identifier", "token"),
+        ("name", "string"),
+        ("family", "string"),
+        ("birthdate", "date"),
+    ],
     "Practitioner": [("_id", "token"), ("identifier", "token"), ("name", "string")],
     "PractitionerRole": [("_id", "token"), ("practitioner", "reference"), ("organization", "reference")],
     "Organization": [("_id", "token"), ("identifier", "token"), ("name", "string")],
@@ -30,11 +35,15 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "implementationGuide": ["https://hl7.fr/ig/fhir/core"],
-        "rest": [{
-            "mode": "server",
-            "security": {"description": "Bearer API token or a logged-in session; anonymous calls get 401."},
-            "resource": resources,
-        }],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "Bearer API token or a logged-in session; anonymous calls get 401."
+                },
+                "resource": resources,
+            }
+        ],
     }
     # R4B validates the same shape; the statement itself declares 4.0.1.
     CapabilityStatement.model_validate({**statement, "fhirVersion": "4.3.0"})

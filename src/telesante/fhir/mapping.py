@@ -43,17 +43,27 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
     if qualified and patient.ins_oid:
         data["identifier"].append(_ins_identifier(patient.ins_matricule or "", patient.ins_oid))
     if patient.used_family_name or patient.used_given_name:
-        usual = {"use": "usual", "family": patient.used_family_name or patient.birth_family_name}
+        usual: dict[str, Any] = {
+            "use": "usual",
+            "family": patient.used_family_name or patient.birth_family_name,
+        }
         if patient.used_given_name:
             usual["given"] = [patient.used_given_name]
         data["name"].append(usual)
     if patient.birth_place_code:
-        data["extension"].append({
-            "url": BIRTH_PLACE_EXT,
-            "valueAddress": {"extension": [{
-                "url": INSEE_CODE_EXT, "valueCoding": {"code": patient.birth_place_code},
-            }]},
-        })
+        data["extension"].append(
+            {
+                "url": BIRTH_PLACE_EXT,
+                "valueAddress": {
+                    "extension": [
+                        {
+                            "url": INSEE_CODE_EXT,
+                            "valueCoding": {"code": patient.birth_place_code},
+                        }
+                    ]
+                },
+            }
+        )
     if patient.gp_of_record_id:
         data["generalPractitioner"] = [{"reference": f"Practitioner/{patient.gp_of_record_id}"}]
     return _valid(FhirPatient, {k: v for k, v in data.items() if v != []})
@@ -62,10 +72,12 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
 def _reliability(status: str) -> dict[str, Any]:
     return {
         "url": systems.IDENTITY_RELIABILITY_EXT,
-        "extension": [{
-            "url": "identityStatus",
-            "valueCoding": {"system": systems.IDENTITY_STATUS_SYSTEM, "code": status},
-        }],
+        "extension": [
+            {
+                "url": "identityStatus",
+                "valueCoding": {"system": systems.IDENTITY_STATUS_SYSTEM, "code": status},
+            }
+        ],
     }
 
 
@@ -89,18 +101,31 @@ def _ins_identifier(matricule: str, oid: str) -> dict[str, Any]:
 
 
 def practitioner_resource(professional: Professional) -> dict[str, Any]:
-    return _valid(FhirPractitioner, {
-        "resourceType": "Practitioner",
-        "id": professional.id,
-        "meta": {"profile": [systems.PROFILE_PRACTITIONER]},
-        "identifier": [{
-            "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
-                                 "code": "RPPS"}]},
-            "system": systems.RPPS,
-            "value": professional.rpps,
-        }],
-        "name": [{"use": "usual", "family": professional.family_name, "given": [professional.given_name]}],
-    })
+    return _valid(
+        FhirPractitioner,
+        {
+            "resourceType": "Practitioner",
+            "id": professional.id,
+            "meta": {"profile": [systems.PROFILE_PRACTITIONER]},
+            "identifier": [
+                {
+                    "type": {
+                        "coding": [
+                            {
+                                "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
+                                "code": "RPPS",
+                            }
+                        ]
+                    },
+                    "system": systems.RPPS,
+                    "value": professional.rpps,
+                }
+            ],
+            "name": [
+                {"use": "usual", "family": professional.family_name, "given": [professional.given_name]}
+            ],
+        },
+    )
 
 
 def practitioner_role_resource(
@@ -111,11 +136,17 @@ def practitioner_role_resource(
         "id": role_id,
         "meta": {"profile": [systems.PROFILE_PRACTITIONER_ROLE]},
         "active": True,
-        "practitioner": {"reference": f"Practitioner/{professional.id}",
-                         "display": professional.display_name},
+        "practitioner": {
+            "reference": f"Practitioner/{professional.id}",
+            "display": professional.display_name,
+        },
         "organization": {"reference": f"Organization/{organisation.id}", "display": organisation.name},
-        "code": [{"coding": [{"system": "urn:telesante:profession", "code": professional.profession}],
-                  "text": PROFESSION_LABELS[Profession(professional.profession)]}],
+        "code": [
+            {
+                "coding": [{"system": "urn:telesante:profession", "code": professional.profession}],
+                "text": PROFESSION_LABELS[Profession(professional.profession)],
+            }
+        ],
     }
     if professional.specialty:
         role["specialty"] = [{"text": professional.specialty}]
@@ -131,12 +162,20 @@ def organization_resource(organisation: Organisation) -> dict[str, Any]:
         "type": [{"coding": [{"system": "urn:telesante:organisation-kind", "code": organisation.kind}]}],
     }
     if organisation.finess:
-        data["identifier"] = [{
-            "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
-                                 "code": "FINEG"}]},
-            "system": systems.FINESS,
-            "value": organisation.finess,
-        }]
+        data["identifier"] = [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
+                            "code": "FINEG",
+                        }
+                    ]
+                },
+                "system": systems.FINESS,
+                "value": organisation.finess,
+            }
+        ]
     if organisation.city:
         data["address"] = [{"city": organisation.city, "country": "FR"}]
     return _valid(FhirOrganization, data)
@@ -148,10 +187,19 @@ def searchset(
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return _valid(Bundle, {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "link": links,
-        "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
-                   "search": {"mode": "match"}} for r in resources],
-    })
+    return _valid(
+        Bundle,
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in resources
+            ],
+        },
+    )

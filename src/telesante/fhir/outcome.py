@@ -5,8 +5,13 @@ from fastapi.responses import JSONResponse
 FHIR_JSON = "application/fhir+json"
 
 _SEVERITY_CODE = {
-    400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
-    405: "not-supported", 409: "conflict", 422: "invalid",
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    422: "invalid",
 }
 
 
@@ -17,12 +22,14 @@ class FhirResponse(JSONResponse):
 def outcome(status: int, code: str, detail: str) -> dict[str, Any]:
     return {
         "resourceType": "OperationOutcome",
-        "issue": [{
-            "severity": "error",
-            "code": _SEVERITY_CODE.get(status, "processing" if status < 500 else "exception"),
-            "details": {"text": detail},
-            "diagnostics": code,
-        }],
+        "issue": [
+            {
+                "severity": "error",
+                "code": _SEVERITY_CODE.get(status, "processing" if status < 500 else "exception"),
+                "details": {"text": detail},
+                "diagnostics": code,
+            }
+        ],
     }
 
 

@@ -2,7 +2,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import selectinload
 
 from telesante.audit.service import record
@@ -47,6 +47,11 @@ def _bundle(request: Request, resources: list[dict[str, Any]], has_more: bool) -
     return mapping.searchset(resources, base, str(request.url), next_url)
 
 
+def _equals(column: Any, value: str | None) -> ColumnElement[bool]:
+    """column = value; nothing matches a value from a system we do not hold."""
+    return column == value if value else false()
+
+
 def _token(value: str, allowed_systems: tuple[str, ...]) -> str | None:
     """`system|value` or `value`; None when the system is one we do not hold."""
     if "|" in value:
@@ -75,7 +80,7 @@ async def search_patient(request: Request, db: DbSession, actor: CurrentActor) -
     query = select(Patient).where(visible_patients(actor))
     if identifier := params.get("identifier"):
         value = _token(identifier, tuple(systems.INS_TYPE_CODES))
-        query = query.where(Patient.ins_matricule == (value or "").replace(" ", "") if value else False)
+        query = query.where(_equals(Patient.ins_matricule, value and value.replace(" ", "")))
     for name_param in ("name", "family"):
         if name := params.get(name_param):
             key = fold(name).replace("%", "").replace("_", "")
@@ -85,9 +90,13 @@ async def search_patient(request: Request, db: DbSession, actor: CurrentActor) -
     if ident := params.get("_id"):
         query = query.where(Patient.id == ident)
     count, offset = _count(request), _offset(request)
-    rows = list(await db.scalars(query.order_by(Patient.search_name, Patient.id).limit(count + 1).offset(offset)))
+    rows = list(
+        await db.scalars(query.order_by(Patient.search_name, Patient.id).limit(count + 1).offset(offset))
+    )
     for patient in rows[:count]:
-        record(db, actor, action="search", resource_type="Patient", resource_id=patient.id, patient_id=patient.id)
+        record(
+            db, actor, action="search", resource_type="Patient", resource_id=patient.id, patient_id=patient.id
+        )
     return _bundle(request, [mapping.patient_resource(p) for p in rows[:count]], len(rows) > count)
 
 
@@ -113,15 +122,18 @@ async def search_practitioner(request: Request, db: DbSession, _: CurrentActor) 
     query = select(Professional)
     if identifier := params.get("identifier"):
         value = _token(identifier, (systems.RPPS, systems.RPPS_LEGACY))
-        query = query.where(Professional.rpps == value if value else False)
+        query = query.where(_equals(Professional.rpps, value))
     if name := params.get("name"):
         pattern = f"{name.strip()}%"
         query = query.where(Professional.family_name.ilike(pattern) | Professional.given_name.ilike(pattern))
     if ident := params.get("_id"):
         query = query.where(Professional.id == ident)
     count, offset = _count(request), _offset(request)
-    rows = list(await db.scalars(query.order_by(Professional.family_name, Professional.id)
-                                 .limit(count + 1).offset(offset)))
+    rows = list(
+        await db.scalars(
+            query.order_by(Professional.family_name, Professional.id).limit(count + 1).offset(offset)
+        )
+    )
     return _bundle(request, [mapping.practitioner_resource(p) for p in rows[:count]], len(rows) > count)
 
 
@@ -139,13 +151,15 @@ async def search_organization(request: Request, db: DbSession, _: CurrentActor) 
     query = select(Organisation)
     if identifier := params.get("identifier"):
         value = _token(identifier, (systems.FINESS, systems.FINESS_LEGACY))
-        query = query.where(Organisation.finess == value if value else False)
+        query = query.where(_equals(Organisation.finess, value))
     if name := params.get("name"):
         query = query.where(Organisation.name.ilike(f"%{name.strip()}%"))
     if ident := params.get("_id"):
         query = query.where(Organisation.id == ident)
     count, offset = _count(request), _offset(request)
-    rows = list(await db.scalars(query.order_by(Organisation.name, Organisation.id).limit(count + 1).offset(offset)))
+    rows = list(
+        await db.scalars(query.order_by(Organisation.name, Organisation.id).limit(count + 1).offset(offset))
+    )
     return _bundle(request, [mapping.organization_resource(o) for o in rows[:count]], len(rows) > count)
 
 
@@ -153,15 +167,17 @@ ROLE_COLUMNS = professional_organisations.c
 
 
 async def _roles(db: DbSession, *conditions: Any) -> list[dict[str, Any]]:
-    rows = (await db.execute(
-        select(ROLE_COLUMNS.role_id, Professional, Organisation)
-        .join(Professional, Professional.id == ROLE_COLUMNS.professional_id)
-        .join(Organisation, Organisation.id == ROLE_COLUMNS.organisation_id)
-        .where(and_(True, *conditions))
-        .options(selectinload(Professional.organisations))
-        .order_by(ROLE_COLUMNS.role_id)
-        .limit(MAX_COUNT + 1)
-    )).all()
+    rows = (
+        await db.execute(
+            select(ROLE_COLUMNS.role_id, Professional, Organisation)
+            .join(Professional, Professional.id == ROLE_COLUMNS.professional_id)
+            .join(Organisation, Organisation.id == ROLE_COLUMNS.organisation_id)
+            .where(and_(True, *conditions))
+            .options(selectinload(Professional.organisations))
+            .order_by(ROLE_COLUMNS.role_id)
+            .limit(MAX_COUNT + 1)
+        )
+    ).all()
     return [mapping.practitioner_role_resource(role_id, pro, org) for role_id, pro, org in rows]
 
 

@@ -14,7 +14,9 @@ from telesante.identifiers.luhn import luhn_valid
 def validate_finess(value: str) -> str:
     finess = re.sub(r"\s", "", value).upper()
     if not re.fullmatch(r"(\d{2}|2A|2B)\d{7}", finess):
-        raise IdentifierError("a FINESS number has 9 characters: département (2 digits, 2A or 2B) then 7 digits")
+        raise IdentifierError(
+            "a FINESS number has 9 characters: département (2 digits, 2A or 2B) then 7 digits"
+        )
     if finess[:2] in ("2A", "2B"):
         return finess
     if not luhn_valid(finess):

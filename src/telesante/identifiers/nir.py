@@ -44,7 +44,7 @@ def parse_nir(value: str) -> NirParts:
             "département (digits, 2A or 2B), commune, order number and key"
         )
     month = int(match.group(2))
-    if month == 0 or (12 < month and month not in _UNKNOWN_MONTHS):
+    if month == 0 or (month > 12 and month not in _UNKNOWN_MONTHS):
         raise IdentifierError(f"NIR month {month:02d} is not a valid month")
     if int(match.group(5)) == 0:
         raise IdentifierError("NIR order number 000 is not allowed")

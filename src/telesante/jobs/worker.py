@@ -8,6 +8,7 @@ expires, and the job is retried with back-off.
 """
 
 import asyncio
+import contextlib
 import os
 import socket
 import traceback
@@ -44,10 +45,8 @@ class Worker:
                 log.exception("worker.loop_error")
                 ran = False
             if not ran:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.runtime.settings.worker_poll_seconds)
-                except TimeoutError:
-                    pass
 
     def stop(self) -> None:
         self._stopping.set()
@@ -76,8 +75,12 @@ class Worker:
                 result = await db.execute(
                     update(Job)
                     .where(Job.id == job_id, claimable)
-                    .values(status="running", locked_by=self.name, locked_until=now + LEASE,
-                            attempts=Job.attempts + 1)
+                    .values(
+                        status="running",
+                        locked_by=self.name,
+                        locked_until=now + LEASE,
+                        attempts=Job.attempts + 1,
+                    )
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     return job_id
@@ -109,5 +112,11 @@ class Worker:
                 job.status = "failed"
             else:
                 job.status, job.due_at = "pending", utcnow() + backoff(job.attempts)
-            log.warning("job.failed", kind=job.kind, job_id=job_id, attempts=job.attempts,
-                        final=job.status == "failed", error=type(exc).__name__)
+            log.warning(
+                "job.failed",
+                kind=job.kind,
+                job_id=job_id,
+                attempts=job.attempts,
+                final=job.status == "failed",
+                error=type(exc).__name__,
+            )

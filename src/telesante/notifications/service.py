@@ -36,8 +36,9 @@ async def notify(
     db.add(notification)
     await db.flush()
     if notification.email_status == "pending":
-        await schedule(db, EMAIL_JOB, {"notification_id": notification.id},
-                       dedupe_key=f"email:{notification.id}")
+        await schedule(
+            db, EMAIL_JOB, {"notification_id": notification.id}, dedupe_key=f"email:{notification.id}"
+        )
     if bus is not None:
         message = {"type": "notification", "id": notification.id, "title": title, "link": link}
         after_commit(db, lambda: bus.publish(user_channel(user_id), message))
@@ -89,5 +90,6 @@ async def send_email(db: AsyncSession, payload: dict[str, Any], _bus: Bus) -> No
 @job_handler(TIMER_JOB)
 async def fire_timer(db: AsyncSession, payload: dict[str, Any], bus: Bus) -> None:
     """A reminder timer: when due, it becomes a notification for its user."""
-    await notify(db, bus, payload["user_id"], payload["title"], payload.get("body", ""),
-                 link=payload.get("link"))
+    await notify(
+        db, bus, payload["user_id"], payload["title"], payload.get("body", ""), link=payload.get("link")
+    )

@@ -52,9 +52,7 @@ async def access_patient(
     resource_type: str = "Patient",
 ) -> Patient:
     """The patient if `actor` may act on their data for `purpose`; 404 otherwise, audited."""
-    patient = await db.scalar(
-        select(Patient).where(and_(Patient.id == patient_id, visible_patients(actor)))
-    )
+    patient = await db.scalar(select(Patient).where(and_(Patient.id == patient_id, visible_patients(actor))))
     if patient is None:
         record_denied(
             db,

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/patients", tags=["patients"], responses=PROBLEM_
 
 
 def patient_out(patient: Patient) -> PatientOut:
-    ins = InsOut(matricule=patient.ins_matricule, oid=patient.ins_oid or "") if patient.ins_matricule else None
+    ins = (
+        InsOut(matricule=patient.ins_matricule, oid=patient.ins_oid or "") if patient.ins_matricule else None
+    )
     return PatientOut(
         id=patient.id,
         ins=ins,

@@ -14,15 +14,16 @@ InsOid = Literal[
     "urn:oid:1.2.250.1.213.1.4.10",
     "urn:oid:1.2.250.1.213.1.4.11",
 ]
-assert {INS_NIR, INS_NIA, INS_NIR_TEST, INS_NIR_DEMO} == set(InsOid.__args__)  # type: ignore[attr-defined]
+assert {INS_NIR, INS_NIA, INS_NIR_TEST, INS_NIR_DEMO} == set(InsOid.__args__)  # type: ignore[attr-defined]  # one source of truth
 CareReason = Literal["gp_of_record", "care_team", "act"]
+IDENTITY_STATUS_LABELS = {"PROV": "provisoire", "RECUP": "récupérée", "VALI": "validée", "QUAL": "qualifiée"}
 
 
 class Ins(BaseModel):
     """The INS matricule (NIR, or NIA while registration is pending) and its OID."""
 
     matricule: str = Field(examples=["185057505612388"])
-    oid: InsOid = INS_NIR
+    oid: InsOid = "urn:oid:1.2.250.1.213.1.4.8"  # INS-NIR
 
     @field_validator("matricule")
     @classmethod

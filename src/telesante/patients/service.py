@@ -16,7 +16,7 @@ from telesante.identifiers.systems import INS_NIA, TEST_OIDS
 from telesante.kit.text import fold
 from telesante.patients.access import visible_patients
 from telesante.patients.models import CareRelation, Patient
-from telesante.patients.schemas import CareRelationCreate, PatientCreate
+from telesante.patients.schemas import IDENTITY_STATUS_LABELS, CareRelationCreate, PatientCreate
 from telesante.timeline.service import add_entry
 
 CARE_REASON_LABELS = {
@@ -43,7 +43,9 @@ def check_ins_traits(data: PatientCreate, allow_test_identities: bool) -> None:
     nir = parse_nir(data.ins.matricule)
     expected_sex = {"1": "M", "2": "F"}.get(nir.sex_digit)
     if expected_sex and data.sex != "U" and expected_sex != data.sex:
-        raise Invalid.field("ins.matricule", f"the NIR's sex digit {nir.sex_digit} contradicts sex {data.sex}")
+        raise Invalid.field(
+            "ins.matricule", f"the NIR's sex digit {nir.sex_digit} contradicts sex {data.sex}"
+        )
     if nir.year != data.birth_date.year % 100:
         raise Invalid.field("ins.matricule", "the NIR's birth year contradicts birth_date")
     if nir.month is not None and nir.month != data.birth_date.month:
@@ -71,8 +73,13 @@ async def create_patient(
     )
     db.add(patient)
     await db.flush()
-    add_entry(db, patient.id, kind="identity", title="Identité enregistrée",
-              summary=f"Statut de l'identité : {patient.identity_status}")
+    add_entry(
+        db,
+        patient.id,
+        kind="identity",
+        title="Identité enregistrée",
+        summary=f"Statut de l'identité : {IDENTITY_STATUS_LABELS[patient.identity_status]}",
+    )
     if actor.professional_id:
         await _relate(db, actor, patient, actor.professional_id, "care_team", None)
     if data.gp_of_record_id:
@@ -95,8 +102,10 @@ async def search_patients(
     query = select(Patient).where(visible_patients(actor))
     if name:
         key = fold(name)
-        query = query.where(Patient.search_name.like(f"{_escape(key)}%", escape="\\") |
-                            Patient.search_name.like(f"% {_escape(key)}%", escape="\\"))
+        query = query.where(
+            Patient.search_name.like(f"{_escape(key)}%", escape="\\")
+            | Patient.search_name.like(f"% {_escape(key)}%", escape="\\")
+        )
     if birth_date:
         query = query.where(Patient.birth_date == birth_date)
     if ins:
@@ -104,8 +113,9 @@ async def search_patients(
     query = query.order_by(Patient.search_name, Patient.id).limit(limit).offset(offset)
     patients = list(await db.scalars(query))
     for patient in patients:
-        record(db, actor, action="search", resource_type="Patient", resource_id=patient.id,
-               patient_id=patient.id)
+        record(
+            db, actor, action="search", resource_type="Patient", resource_id=patient.id, patient_id=patient.id
+        )
     return patients
 
 
@@ -150,19 +160,36 @@ async def _relate(
     await db.flush()
     professional = await db.get(Professional, professional_id)
     name = professional.display_name if professional else professional_id
-    add_entry(db, patient.id, kind="care_relation", title=f"{name} : {CARE_REASON_LABELS[reason]}",
-              source_type="CareRelation", source_id=relation.id,
-              author_professional_id=actor.professional_id)
-    record(db, actor, action="create", resource_type="CareRelation", resource_id=relation.id,
-           patient_id=patient.id)
+    add_entry(
+        db,
+        patient.id,
+        kind="care_relation",
+        title=f"{name} : {CARE_REASON_LABELS[reason]}",
+        source_type="CareRelation",
+        source_id=relation.id,
+        author_professional_id=actor.professional_id,
+    )
+    record(
+        db,
+        actor,
+        action="create",
+        resource_type="CareRelation",
+        resource_id=relation.id,
+        patient_id=patient.id,
+    )
     return relation
 
 
 async def _end_gp_relations(db: AsyncSession, patient_id: str, now: object) -> None:
     await db.execute(
         update(CareRelation)
-        .where(and_(CareRelation.patient_id == patient_id, CareRelation.reason == "gp_of_record",
-                    CareRelation.ends_at.is_(None)))
+        .where(
+            and_(
+                CareRelation.patient_id == patient_id,
+                CareRelation.reason == "gp_of_record",
+                CareRelation.ends_at.is_(None),
+            )
+        )
         .values(ends_at=now)
     )
 

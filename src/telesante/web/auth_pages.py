@@ -38,7 +38,9 @@ async def login(
 ) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not same(cookie, csrf_token):
-        return page(request, "login.html", 403, csrf_token=cookie, error="Session expirée : rechargez la page.")
+        return page(
+            request, "login.html", 403, csrf_token=cookie, error="Session expirée : rechargez la page."
+        )
     user = await auth.authenticate(db, email, password)
     if user is None:
         # Same answer whether the account exists or not.
@@ -46,8 +48,14 @@ async def login(
     token, _ = await auth.open_session(db, user, settings)
     target = "/" if not user.requires_mfa else ("/mfa" if user.totp_enabled_at else "/mfa/enrol")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request),
-                        max_age=settings.session_absolute_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=settings.session_absolute_hours * 3600,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -79,8 +87,9 @@ async def enrol_form(request: Request, actor: OptionalActor) -> Response:
         return RedirectResponse("/mfa", status_code=303)
     secret = await auth.start_totp_enrolment(actor.user)
     uri = totp.provisioning_uri(secret, actor.user.email)
-    return page(request, "mfa_enrol.html", csrf_token=actor.csrf_token, secret=secret,
-                qr=totp.qr_svg(uri), error=None)
+    return page(
+        request, "mfa_enrol.html", csrf_token=actor.csrf_token, secret=secret, qr=totp.qr_svg(uri), error=None
+    )
 
 
 @router.post("/mfa/enrol")
@@ -94,8 +103,15 @@ async def enrol_confirm(
     if codes is None:
         secret = actor.user.totp_secret or ""
         uri = totp.provisioning_uri(secret, actor.user.email)
-        return page(request, "mfa_enrol.html", 401, csrf_token=actor.csrf_token, secret=secret,
-                    qr=totp.qr_svg(uri), error="Code incorrect : vérifiez l'heure de votre téléphone.")
+        return page(
+            request,
+            "mfa_enrol.html",
+            401,
+            csrf_token=actor.csrf_token,
+            secret=secret,
+            qr=totp.qr_svg(uri),
+            error="Code incorrect : vérifiez l'heure de votre téléphone.",
+        )
     return page(request, "recovery_codes.html", codes=codes)
 
 

@@ -29,8 +29,13 @@ async def home(request: Request, db: DbSession, actor: PageActor) -> Response:
     if actor.role == "patient" and actor.patient_id:
         return RedirectResponse(f"/patients/{actor.patient_id}", status_code=303)
     my_patients = await patients.search_patients(db, actor, limit=10)
-    return page(request, "home.html", actor=actor, patients=my_patients,
-                notifications=await inbox(db, actor.user.id, limit=10))
+    return page(
+        request,
+        "home.html",
+        actor=actor,
+        patients=my_patients,
+        notifications=await inbox(db, actor.user.id, limit=10),
+    )
 
 
 @router.get("/patients")
@@ -47,11 +52,13 @@ async def patient_search(
     born = _parse_date(birth_date)
     results = []
     if q or born:
-        results = await patients.search_patients(db, actor, name=None if ins else q or None,
-                                                 ins=ins, birth_date=born, limit=50)
+        results = await patients.search_patients(
+            db, actor, name=None if ins else q or None, ins=ins, birth_date=born, limit=50
+        )
     template = "_patient_results.html" if request.headers.get("hx-request") else "patients.html"
-    return page(request, template, actor=actor, q=q, birth_date=birth_date, results=results,
-                searched=bool(q or born))
+    return page(
+        request, template, actor=actor, q=q, birth_date=birth_date, results=results, searched=bool(q or born)
+    )
 
 
 def _parse_date(value: str) -> date | None:
@@ -64,19 +71,30 @@ def _parse_date(value: str) -> date | None:
 @router.get("/patients/{patient_id}")
 async def patient_record(request: Request, patient_id: str, db: DbSession, actor: PageActor) -> HTMLResponse:
     patient = await access_patient(db, actor, patient_id, resource_type="PatientRecord")
-    return page(request, "patient.html", actor=actor, patient=patient,
-                timeline=await entries_for(db, patient),
-                relations=await patients.care_relations(db, patient))
+    return page(
+        request,
+        "patient.html",
+        actor=actor,
+        patient=patient,
+        timeline=await entries_for(db, patient),
+        relations=await patients.care_relations(db, patient),
+    )
 
 
 @router.get("/admin")
 async def admin(request: Request, db: DbSession, actor: PageActor, message: str = "") -> HTMLResponse:
     if actor.role != "admin":
         raise Forbidden("réservé aux administrateurs")
-    return page(request, "admin.html", actor=actor, message=message, error=None,
-                organisations=await directory.list_organisations(db),
-                professionals=await directory.search_professionals(db, limit=200),
-                accounts=await auth.list_users(db))
+    return page(
+        request,
+        "admin.html",
+        actor=actor,
+        message=message,
+        error=None,
+        organisations=await directory.list_organisations(db),
+        professionals=await directory.search_professionals(db, limit=200),
+        accounts=await auth.list_users(db),
+    )
 
 
 @router.post("/admin/organisations")
@@ -92,7 +110,7 @@ async def admin_create_organisation(
     if actor.role != "admin":
         raise Forbidden("réservé aux administrateurs")
     try:
-        data = OrganisationCreate(name=name, kind=kind, finess=finess or None, city=city or None)  # type: ignore[arg-type]
+        data = OrganisationCreate(name=name, kind=kind, finess=finess or None, city=city or None)
         await directory.create_organisation(db, data)
     except ValidationError as exc:
         errors = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
@@ -115,15 +133,23 @@ async def admin_create_account(
     if actor.role != "admin":
         raise Forbidden("réservé aux administrateurs")
     try:
-        await auth.create_user(db, email=email, password=password, role=role,
-                               professional_id=professional_id or None)
+        await auth.create_user(
+            db, email=email, password=password, role=role, professional_id=professional_id or None
+        )
     except AppError as exc:
         return await _admin_error(request, db, actor, exc.detail)
     return RedirectResponse("/admin?message=Compte+cr%C3%A9%C3%A9", status_code=303)
 
 
 async def _admin_error(request: Request, db: DbSession, actor: PageActor, error: str) -> HTMLResponse:
-    return page(request, "admin.html", 422, actor=actor, message="", error=error,
-                organisations=await directory.list_organisations(db),
-                professionals=await directory.search_professionals(db, limit=200),
-                accounts=await auth.list_users(db))
+    return page(
+        request,
+        "admin.html",
+        422,
+        actor=actor,
+        message="",
+        error=error,
+        organisations=await directory.list_organisations(db),
+        professionals=await directory.search_professionals(db, limit=200),
+        accounts=await auth.list_users(db),
+    )

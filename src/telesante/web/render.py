@@ -6,13 +6,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from telesante.directory.professions import ORGANISATION_LABELS, PROFESSION_LABELS
+from telesante.patients.schemas import IDENTITY_STATUS_LABELS
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     profession_labels={k.value: v for k, v in PROFESSION_LABELS.items()},
     organisation_labels={k.value: v for k, v in ORGANISATION_LABELS.items()},
-    identity_labels={"PROV": "provisoire", "RECUP": "récupérée", "VALI": "validée", "QUAL": "qualifiée"},
+    identity_labels=IDENTITY_STATUS_LABELS,
 )
 templates.env.filters["paris"] = lambda dt: _paris(dt)
 
