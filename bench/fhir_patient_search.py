@@ -20,9 +20,38 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-FAMILIES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-            "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
-            "Morel", "Girard", "André", "Lefèvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez"]
+FAMILIES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Lefèvre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+]
 GIVEN = ["Marie", "Jean", "Camille", "Louis", "Léa", "Hugo", "Chloé", "Paul", "Inès", "Arthur"]
 
 
@@ -44,12 +73,18 @@ async def load(url: str, count: int) -> tuple[str, list[str]]:
     rng = random.Random(7)
     now = datetime.now(UTC)
     async with transaction(runtime.sessionmaker) as db:
-        professional = Professional(rpps=make_rpps(1), family_name="Bench", given_name="Claire",
-                                    profession="physician")
+        professional = Professional(
+            rpps=make_rpps(1), family_name="Bench", given_name="Claire", profession="physician"
+        )
         db.add(professional)
         await db.flush()
-        user = await auth.create_user(db, email="bench@example.org", password="bench-password-123",
-                                      role="professional", professional_id=professional.id)
+        user = await auth.create_user(
+            db,
+            email="bench@example.org",
+            password="bench-password-123",  # noqa: S106 - scratch database
+            role="professional",
+            professional_id=professional.id,
+        )
         token, _ = await auth.create_api_token(db, user, get_settings())
     matricules = []
     for start in range(0, count, 5000):
@@ -58,16 +93,39 @@ async def load(url: str, count: int) -> tuple[str, list[str]]:
             sex = "F" if index % 2 else "M"
             birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))
             family = rng.choice(FAMILIES)
-            nir = make_nir(sex, birth, f"{rng.randrange(1, 96):02d}", f"{rng.randrange(1, 999):03d}",
-                           order=index % 999 + 1)
+            nir = make_nir(
+                sex,
+                birth,
+                f"{rng.randrange(1, 96):02d}",
+                f"{rng.randrange(1, 999):03d}",
+                order=index % 999 + 1,
+            )
             patient_id = str(uuid.uuid4())
             unique = nir if index < 999 * 90 else None  # builders repeat past this; keep INS unique
-            patients.append(dict(id=patient_id, ins_matricule=unique, ins_oid="urn:oid:1.2.250.1.213.1.4.10",
-                                 identity_status="QUAL" if unique else "PROV", birth_family_name=family,
-                                 birth_given_names=rng.choice(GIVEN), sex=sex, birth_date=birth,
-                                 search_name=fold(family), created_at=now))
-            relations.append(dict(id=str(uuid.uuid4()), patient_id=patient_id, professional_id=professional.id,
-                                  reason="care_team", starts_at=now - timedelta(days=1), created_at=now))
+            patients.append(
+                dict(
+                    id=patient_id,
+                    ins_matricule=unique,
+                    ins_oid="urn:oid:1.2.250.1.213.1.4.10",
+                    identity_status="QUAL" if unique else "PROV",
+                    birth_family_name=family,
+                    birth_given_names=rng.choice(GIVEN),
+                    sex=sex,
+                    birth_date=birth,
+                    search_name=fold(family),
+                    created_at=now,
+                )
+            )
+            relations.append(
+                dict(
+                    id=str(uuid.uuid4()),
+                    patient_id=patient_id,
+                    professional_id=professional.id,
+                    reason="care_team",
+                    starts_at=now - timedelta(days=1),
+                    created_at=now,
+                )
+            )
             if unique:
                 matricules.append(unique)
         async with transaction(runtime.sessionmaker) as db:
@@ -90,7 +148,9 @@ async def measure(token: str, matricules: list[str], queries: int) -> dict[str, 
     kinds = {
         "identifier": lambda: {"identifier": f"urn:oid:1.2.250.1.213.1.4.10|{rng.choice(matricules)}"},
         "name": lambda: {"name": rng.choice(FAMILIES)[:3], "_count": "20"},
-        "birthdate": lambda: {"birthdate": (date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))).isoformat()},
+        "birthdate": lambda: {
+            "birthdate": (date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))).isoformat()
+        },
     }
     timings: dict[str, list[float]] = {k: [] for k in kinds}
     headers = {"Authorization": f"Bearer {token}"}
@@ -122,16 +182,21 @@ def run(label: str, url: str, patients: int, queries: int) -> None:
     timings = asyncio.run(measure(token, matricules, queries))
     print(f"{label}: {patients} patients loaded in {load_s:.1f} s")
     for kind, values in timings.items():
-        print(f"  Patient?{kind:<11} p50 {percentile(values, 50):6.1f} ms   p99 {percentile(values, 99):6.1f} ms"
-              f"   ({len(values)} searches)")
+        print(
+            f"  Patient?{kind:<11} p50 {percentile(values, 50):6.1f} ms"
+            f"   p99 {percentile(values, 99):6.1f} ms   ({len(values)} searches)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="an existing database; a scratch database is created beside it")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="an existing database; a scratch database is created beside it",
+    )
     args = parser.parse_args()
     os.environ.setdefault("TELESANTE_ENVIRONMENT", "test")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))

@@ -20,7 +20,9 @@ async def test_a_token_is_stored_only_as_its_hash(world: World, runtime: Runtime
     assert stored == [token_hash(doctor.token)] and doctor.token not in stored
 
 
-async def test_revoked_and_expired_tokens_are_refused(client: AsyncClient, world: World, runtime: Runtime) -> None:
+async def test_revoked_and_expired_tokens_are_refused(
+    client: AsyncClient, world: World, runtime: Runtime
+) -> None:
     doctor, nurse = await world.professional(), await world.professional("Petit", "nurse")
     assert (await client.get("/api/me", headers=doctor.headers)).status_code == 200
     async with transaction(runtime.sessionmaker) as db:

@@ -95,3 +95,43 @@ async def test_only_an_administrator_manages_the_registry(client: AsyncClient, w
     )
     assert response.status_code == 403
     assert (await client.get("/api/organisations")).status_code == 401
+
+
+async def test_admin_creates_accounts_tied_to_existing_records(client: AsyncClient, world: World) -> None:
+    admin = await world.admin()
+    doctor = await world.professional()
+    missing = await client.post(
+        "/api/admin/users",
+        headers=admin.headers,
+        json={
+            "email": "x@test.telesante.fr",
+            "password": "long enough password",
+            "role": "professional",
+            "professional_id": "no-such-id",
+        },
+    )
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "professional_id"
+    taken = await client.post(
+        "/api/admin/users",
+        headers=admin.headers,
+        json={
+            "email": "y@test.telesante.fr",
+            "password": "long enough password",
+            "role": "professional",
+            "professional_id": doctor.professional.id,
+        },
+    )
+    assert taken.status_code == 409
+    short = await client.post(
+        "/api/admin/users",
+        headers=admin.headers,
+        json={"email": "z@test.telesante.fr", "password": "short", "role": "admin"},
+    )
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "body.password"
+    created = await client.post(
+        "/api/admin/users",
+        headers=admin.headers,
+        json={"email": "Admin2@Test.Telesante.fr", "password": "long enough password", "role": "admin"},
+    )
+    assert created.status_code == 201 and created.json()["email"] == "admin2@test.telesante.fr"
+    assert (await client.get("/api/admin/users", headers=doctor.headers)).status_code == 403

@@ -19,8 +19,14 @@ def telesante(*args: str, data_dir: Path | None = None) -> subprocess.CompletedP
     if data_dir is not None:  # a database of its own, on the embedded SQLite default
         env["TELESANTE_DATA_DIR"] = str(data_dir)
         env.pop("TELESANTE_DATABASE_URL")
-    return subprocess.run([sys.executable, "-m", "telesante", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "telesante", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path) -> None:
@@ -33,8 +39,16 @@ def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path
     roles = {u["role"] for u in users}
     assert roles == {"admin", "professional", "patient"}
     professions = {u["profession"] for u in users if u["role"] == "professional"}
-    assert {"physician", "midwife", "dentist", "nurse", "pharmacist", "psychologist", "physiotherapist",
-            "call_taker"} <= professions
+    assert {
+        "physician",
+        "midwife",
+        "dentist",
+        "nurse",
+        "pharmacist",
+        "psychologist",
+        "physiotherapist",
+        "call_taker",
+    } <= professions
     for user in users:
         if user["role"] == "professional":
             assert validate_rpps(user["rpps"])
@@ -48,10 +62,14 @@ def _demo_counts(data_dir: Path) -> dict[str, int]:
     with sqlite3.connect(data_dir / "telesante.sqlite3") as conn:
         for (finess,) in conn.execute("SELECT finess FROM organisations"):
             validate_finess(finess)
-        for (matricule,) in conn.execute("SELECT ins_matricule FROM patients WHERE ins_matricule IS NOT NULL"):
+        for (matricule,) in conn.execute(
+            "SELECT ins_matricule FROM patients WHERE ins_matricule IS NOT NULL"
+        ):
             validate_nir(matricule)
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
-                for t in ("patients", "organisations", "care_relations")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
+            for t in ("patients", "organisations", "care_relations")
+        }
 
 
 @pytest.mark.processes

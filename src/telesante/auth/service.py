@@ -1,6 +1,7 @@
 """Accounts, login sessions and API tokens. Services flush; the edge commits."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,8 +11,10 @@ from telesante.auth.actor import Actor
 from telesante.auth.models import ApiToken, User, WebSession
 from telesante.auth.passwords import hash_password, password_problem, verify_password
 from telesante.db import utcnow
+from telesante.directory.models import Professional
 from telesante.errors import Conflict, Invalid
 from telesante.kit.tokens import random_token, token_hash
+from telesante.patients.models import Patient
 from telesante.settings import Settings
 
 ROLES = ("patient", "professional", "admin")
@@ -33,6 +36,8 @@ async def create_user(
     email = email.strip().lower()
     if await db.scalar(select(User.id).where(User.email == email)):
         raise Conflict("un compte existe déjà avec cette adresse e-mail")
+    await _check_link(db, "professional_id", Professional, professional_id, User.professional_id)
+    await _check_link(db, "patient_id", Patient, patient_id, User.patient_id)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -44,6 +49,18 @@ async def create_user(
     db.add(user)
     await db.flush()
     return user
+
+
+async def _check_link(
+    db: AsyncSession, field: str, model: type[Any], target_id: str | None, column: Any
+) -> None:
+    """An account is tied to an existing record, and to one account at most."""
+    if target_id is None:
+        return
+    if await db.get(model, target_id) is None:
+        raise Invalid.field(field, "no such record")
+    if await db.scalar(select(User.id).where(column == target_id)):
+        raise Conflict(f"{field}: this record already has an account")
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:

@@ -13,9 +13,9 @@ from telesante.fhir import mapping
 from telesante.fhir.capability import capability_statement
 from telesante.fhir.outcome import FHIR_JSON, FhirResponse
 from telesante.identifiers import systems
-from telesante.kit.text import fold
 from telesante.patients.access import access_patient, visible_patients
 from telesante.patients.models import Patient
+from telesante.patients.service import name_matches
 
 router = APIRouter(prefix="/fhir/R4", tags=["fhir"], default_response_class=FhirResponse)
 FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -83,8 +83,7 @@ async def search_patient(request: Request, db: DbSession, actor: CurrentActor) -
         query = query.where(_equals(Patient.ins_matricule, value and value.replace(" ", "")))
     for name_param in ("name", "family"):
         if name := params.get(name_param):
-            key = fold(name).replace("%", "").replace("_", "")
-            query = query.where(Patient.search_name.like(f"{key}%") | Patient.search_name.like(f"% {key}%"))
+            query = query.where(name_matches(name))
     if birthdate := params.get("birthdate"):
         query = query.where(Patient.birth_date == _date(birthdate))
     if ident := params.get("_id"):

@@ -10,7 +10,13 @@ from telesante.directory.models import Professional
 class Patient(IdMixin, TimestampMixin, Base):
     __tablename__ = "patients"
     __table_args__ = (
-        Index("ix_patients_search_name", "search_name"),
+        # text_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' in any collation.
+        Index("ix_patients_search_name", "search_name", postgresql_ops={"search_name": "text_pattern_ops"}),
+        Index(
+            "ix_patients_search_used_name",
+            "search_used_name",
+            postgresql_ops={"search_used_name": "text_pattern_ops"},
+        ),
         Index("ix_patients_birth_date", "birth_date"),
     )
 
@@ -29,8 +35,9 @@ class Patient(IdMixin, TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(30))
     address: Mapped[str | None] = mapped_column(String(300))
     gp_of_record_id: Mapped[str | None] = mapped_column(ForeignKey("professionals.id"))
-    # Lower-case, accent-free family names for search; derived, never shown.
-    search_name: Mapped[str] = mapped_column(String(250))
+    # Lower-case, accent-free birth and used family names for prefix search; derived, never shown.
+    search_name: Mapped[str] = mapped_column(String(120))
+    search_used_name: Mapped[str | None] = mapped_column(String(120))
 
     gp_of_record: Mapped[Professional | None] = relationship(lazy="raise")
 

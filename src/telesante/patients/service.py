@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -26,8 +26,10 @@ CARE_REASON_LABELS = {
 }
 
 
-def search_key(family: str, used: str | None) -> str:
-    return f"{fold(family)} {fold(used or '')}".strip()
+def name_matches(name: str) -> ColumnElement[bool]:
+    """Birth or used family name starting with `name`, ignoring case and accents."""
+    pattern = fold(name).replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return or_(Patient.search_name.like(pattern), Patient.search_used_name.like(pattern))
 
 
 def check_ins_traits(data: PatientCreate, allow_test_identities: bool) -> None:
@@ -69,7 +71,8 @@ async def create_patient(
         **fields,
         ins_matricule=data.ins.matricule if data.ins else None,
         ins_oid=data.ins.oid if data.ins else None,
-        search_name=search_key(data.birth_family_name, data.used_family_name),
+        search_name=fold(data.birth_family_name),
+        search_used_name=fold(data.used_family_name) if data.used_family_name else None,
     )
     db.add(patient)
     await db.flush()
@@ -101,11 +104,7 @@ async def search_patients(
     """Only among the patients the actor may see; each one returned is audited."""
     query = select(Patient).where(visible_patients(actor))
     if name:
-        key = fold(name)
-        query = query.where(
-            Patient.search_name.like(f"{_escape(key)}%", escape="\\")
-            | Patient.search_name.like(f"% {_escape(key)}%", escape="\\")
-        )
+        query = query.where(name_matches(name))
     if birth_date:
         query = query.where(Patient.birth_date == birth_date)
     if ins:
@@ -117,10 +116,6 @@ async def search_patients(
             db, actor, action="search", resource_type="Patient", resource_id=patient.id, patient_id=patient.id
         )
     return patients
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def add_care_relation(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:59:27.631330
+Create Date: 2026-11-23 11:14:07.837920
 """
 
 from collections.abc import Sequence
@@ -121,7 +121,8 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=30), nullable=True),
         sa.Column("address", sa.String(length=300), nullable=True),
         sa.Column("gp_of_record_id", sa.String(length=36), nullable=True),
-        sa.Column("search_name", sa.String(length=250), nullable=False),
+        sa.Column("search_name", sa.String(length=120), nullable=False),
+        sa.Column("search_used_name", sa.String(length=120), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", telesante.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -132,7 +133,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.create_index("ix_patients_birth_date", ["birth_date"], unique=False)
-        batch_op.create_index("ix_patients_search_name", ["search_name"], unique=False)
+        batch_op.create_index(
+            "ix_patients_search_name",
+            ["search_name"],
+            unique=False,
+            postgresql_ops={"search_name": "text_pattern_ops"},
+        )
+        batch_op.create_index(
+            "ix_patients_search_used_name",
+            ["search_used_name"],
+            unique=False,
+            postgresql_ops={"search_used_name": "text_pattern_ops"},
+        )
 
     op.create_table(
         "professional_organisations",
@@ -288,7 +300,10 @@ def downgrade() -> None:
     op.drop_table("care_relations")
     op.drop_table("professional_organisations")
     with op.batch_alter_table("patients", schema=None) as batch_op:
-        batch_op.drop_index("ix_patients_search_name")
+        batch_op.drop_index(
+            "ix_patients_search_used_name", postgresql_ops={"search_used_name": "text_pattern_ops"}
+        )
+        batch_op.drop_index("ix_patients_search_name", postgresql_ops={"search_name": "text_pattern_ops"})
         batch_op.drop_index("ix_patients_birth_date")
 
     op.drop_table("patients")
