@@ -82,6 +82,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Search keys are stored folded to lower case; a case-sensitive LIKE can use their indexes.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 
