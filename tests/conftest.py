@@ -29,6 +29,9 @@ os.environ.update(
     TELESANTE_DATABASE_URL=DATABASE_URL,
     TELESANTE_SECRET_KEY="test-secret-key-not-for-production",
 )
+from telesante.kit.crypto import new_key_entry  # noqa: E402
+
+os.environ["TELESANTE_MASTER_KEY"] = new_key_entry("test1")  # a fresh random key per test session
 os.environ.pop("TELESANTE_REDIS_URL", None)
 os.environ.pop("TELESANTE_SMTP_HOST", None)
 

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     api_token_days: int = 90
+    # Master keys for encryption at rest: "kid:base64key[,kid:base64key]", the first encrypting.
+    master_key: str | None = None
+    master_key_file: Path | None = None
+    # TLS termination by `serve` (a reverse proxy may do it instead).
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
     # Test and demo INS OIDs are for non-production data only (identifiers.md §2).
     allow_test_identities: bool = True
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telesante.db import Base, IdMixin, utcnow
@@ -20,3 +20,8 @@ class AuditEvent(IdMixin, Base):
     outcome: Mapped[str] = mapped_column(String(10))  # success, denied
     purpose: Mapped[str] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str | None] = mapped_column(Text)  # stated by the actor (break-glass)
+    # The hash chain, filled in by the sealer (audit/chain.py) in insertion order.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telesante.db import Base, IdMixin, TimestampMixin
@@ -62,3 +62,17 @@ class CareRelation(IdMixin, TimestampMixin, Base):
     created_by_user_id: Mapped[str | None] = mapped_column(String(36))
 
     professional: Mapped[Professional] = relationship(lazy="raise")
+
+
+class BreakGlassGrant(IdMixin, TimestampMixin, Base):
+    """Emergency access outside the care team: a stated reason, a short duration, shown to the patient."""
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (Index("ix_break_glass_pro_patient", "professional_id", "patient_id"),)
+
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    professional_id: Mapped[str] = mapped_column(ForeignKey("professionals.id"))
+    user_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telesante.db import Base, IdMixin, TimestampMixin
+from telesante.kit.encrypted import EncryptedText
 
 
 class TimelineEntry(IdMixin, TimestampMixin, Base):
@@ -16,7 +17,7 @@ class TimelineEntry(IdMixin, TimestampMixin, Base):
     # teleassistance, regulation, note...
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(EncryptedText)  # clinical free text: encrypted at rest
     source_type: Mapped[str | None] = mapped_column(String(40))
     source_id: Mapped[str | None] = mapped_column(String(36))
     author_professional_id: Mapped[str | None] = mapped_column(String(36))

@@ -1,0 +1,1 @@
+"""The patient's recorded consent to each act of telemedicine."""

@@ -1,0 +1,1 @@
+"""Documents and photos in a patient's record, encrypted at rest."""

@@ -1,0 +1,17 @@
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from telesante.db import Base, IdMixin, TimestampMixin
+from telesante.kit.encrypted import EncryptedBytes
+
+
+class Document(IdMixin, TimestampMixin, Base):
+    __tablename__ = "documents"
+
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    uploaded_by_user_id: Mapped[str] = mapped_column(String(36))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))  # the type sniffed from the bytes
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(EncryptedBytes)

@@ -1,0 +1,1 @@
+"""The patient's GDPR rights: access (export), erasure, and pseudonymised research exports."""
