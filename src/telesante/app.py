@@ -11,10 +11,15 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from telesante import __version__
+from telesante.auth.oidc_routes import router as oidc_api
 from telesante.auth.routes import router as auth_api
+from telesante.auth.session_routes import router as session_api
+from telesante.auth.webauthn_routes import router as webauthn_api
 from telesante.directory.routes import router as directory_api
+from telesante.documents.routes import router as documents_api
 from telesante.errors import install_error_handlers
 from telesante.fhir.routes import router as fhir_api
+from telesante.gdpr.routes import router as gdpr_api
 from telesante.jobs.worker import Worker
 from telesante.notifications import service as _notification_jobs  # noqa: F401 - registers job handlers
 from telesante.notifications.routes import router as notifications_api
@@ -66,17 +71,23 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def to_login(_: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(exc.location, status_code=303)
 
-    for router in (
+    routers = (
         ops_routes,
         auth_api,
+        session_api,
+        webauthn_api,
+        oidc_api,
         directory_api,
         patients_api,
+        documents_api,
+        gdpr_api,
         notifications_api,
         fhir_api,
         realtime_routes,
         auth_pages,
         pages,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestContext)

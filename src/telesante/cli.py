@@ -22,6 +22,12 @@ def main() -> None:
     """Telesante: French telemedicine platform."""
 
 
+def _register_subcommands() -> None:
+    from telesante.gdpr.cli import export
+
+    main.add_command(export)
+
+
 @main.command()
 def migrate() -> None:
     """Bring the database schema to the latest migration."""
@@ -180,3 +186,6 @@ def api_token_revoke(token_id: str) -> None:
     if not run(revoke):
         raise click.ClickException("no such active token")
     click.echo("revoked")
+
+
+_register_subcommands()
