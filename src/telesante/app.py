@@ -15,6 +15,7 @@ from telesante.auth.oidc_routes import router as oidc_api
 from telesante.auth.routes import router as auth_api
 from telesante.auth.session_routes import router as session_api
 from telesante.auth.webauthn_routes import router as webauthn_api
+from telesante.consent.routes import router as consent_api
 from telesante.directory.routes import router as directory_api
 from telesante.documents.routes import router as documents_api
 from telesante.errors import install_error_handlers
@@ -26,6 +27,7 @@ from telesante.notifications.routes import router as notifications_api
 from telesante.ops.logging import configure_logging
 from telesante.ops.middleware import RequestContext
 from telesante.ops.routes import router as ops_routes
+from telesante.patients.routes import break_glass_router
 from telesante.patients.routes import router as patients_api
 from telesante.realtime.routes import router as realtime_routes
 from telesante.runtime import Runtime
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         oidc_api,
         directory_api,
         patients_api,
+        break_glass_router,
+        consent_api,
         documents_api,
         gdpr_api,
         notifications_api,

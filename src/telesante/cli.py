@@ -22,6 +22,63 @@ def main() -> None:
     """Telesante: French telemedicine platform."""
 
 
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.option("--seal", "seal_first", is_flag=True, help="Chain the pending events before verifying")
+def audit_verify(seal_first: bool) -> None:
+    """Check the audit hash chain; exit 1 and say where it breaks if any event was altered,
+    deleted or inserted."""
+    from telesante.audit import chain
+    from telesante.db import transaction
+    from telesante.runtime import Runtime
+
+    async def check() -> tuple[int, list[chain.Break], int]:
+        runtime = Runtime.create(get_settings())
+        try:
+            if seal_first:
+                async with transaction(runtime.sessionmaker) as db:
+                    await chain.seal(db)
+            async with transaction(runtime.sessionmaker) as db:
+                checked, breaks = await chain.verify(db)
+                return checked, breaks, await chain.unsealed_count(db)
+        finally:
+            await runtime.close()
+
+    checked, breaks, pending = run(check)
+    for item in breaks:
+        click.echo(f"BROKEN at seq {item.seq} (event {item.event_id}): {item.problem}")
+    click.echo(f"{checked} events checked, {len(breaks)} break(s), {pending} not yet sealed")
+    if breaks:
+        raise SystemExit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Master keys of the encryption at rest."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap every data key under the current (first) master key. Put the new key first in
+    TELESANTE_MASTER_KEY, keep the old ones after it, run this, then drop the old ones."""
+    from telesante.kit.rotation import rotate_all
+    from telesante.runtime import Runtime
+
+    async def rotate() -> dict[str, int]:
+        runtime = Runtime.create(get_settings())
+        try:
+            return await rotate_all(runtime)
+        finally:
+            await runtime.close()
+
+    for column, count in run(rotate).items():
+        click.echo(f"{column}: {count} re-wrapped")
+
+
 def _register_subcommands() -> None:
     from telesante.gdpr.cli import export
 

@@ -17,6 +17,7 @@ def _event(
     patient_id: str | None,
     outcome: str,
     purpose: str,
+    reason: str | None = None,
 ) -> AuditEvent:
     return AuditEvent(
         actor_user_id=actor.user.id if actor else None,
@@ -28,6 +29,7 @@ def _event(
         outcome=outcome,
         purpose=purpose,
         request_id=db.info.get("request_id"),
+        reason=reason,
     )
 
 
@@ -40,6 +42,7 @@ def record(
     resource_id: str | None = None,
     patient_id: str | None = None,
     purpose: str = "care",
+    reason: str | None = None,
 ) -> None:
     db.add(
         _event(
@@ -51,6 +54,7 @@ def record(
             patient_id=patient_id,
             outcome="success",
             purpose=purpose,
+            reason=reason,
         )
     )
 

@@ -25,7 +25,7 @@ class UserCreate(BaseModel):
 
     email: EmailStr
     password: str = Field(min_length=12, max_length=200)
-    role: Literal["patient", "professional", "admin"]
+    role: Literal["patient", "professional", "admin", "auditor"]
     professional_id: str | None = None
     patient_id: str | None = None
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import or_, select, update
 
+from telesante.audit.chain import seal
 from telesante.db import commit, transaction, utcnow
 from telesante.jobs.models import Job
 from telesante.jobs.queue import HANDLERS
@@ -45,8 +46,17 @@ class Worker:
                 log.exception("worker.loop_error")
                 ran = False
             if not ran:
+                await self._maintenance()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.runtime.settings.worker_poll_seconds)
+
+    async def _maintenance(self) -> None:
+        """Idle-time upkeep: chain the new audit events."""
+        try:
+            async with transaction(self.runtime.sessionmaker) as db:
+                await seal(db)
+        except Exception:
+            log.exception("worker.maintenance_error")
 
     def stop(self) -> None:
         self._stopping.set()

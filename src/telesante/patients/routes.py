@@ -1,12 +1,15 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
+from telesante.audit.access_log import access_log
 from telesante.deps import CurrentActor, DbSession, SettingsDep
 from telesante.errors import PROBLEM_RESPONSES
 from telesante.patients import service
 from telesante.patients.access import access_patient
+from telesante.patients.break_glass import open_break_glass
 from telesante.patients.models import CareRelation, Patient
 from telesante.patients.schemas import (
     CareRelationCreate,
@@ -19,6 +22,7 @@ from telesante.patients.schemas import (
 from telesante.timeline.service import entries_for
 
 router = APIRouter(prefix="/api/patients", tags=["patients"], responses=PROBLEM_RESPONSES)
+break_glass_router = APIRouter(tags=["patients"], responses=PROBLEM_RESPONSES)
 
 
 def patient_out(patient: Patient) -> PatientOut:
@@ -110,3 +114,45 @@ async def add_care_relation(
     relation = await service.add_care_relation(db, actor, patient, data)
     relations = await service.care_relations(db, patient)
     return relation_out(next(r for r in relations if r.id == relation.id))
+
+
+class BreakGlassRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ins: str = Field(max_length=20, description="the patient's INS matricule")
+    birth_date: date
+    reason: str = Field(min_length=15, max_length=1000, description="why the emergency requires it")
+
+
+class BreakGlassOut(BaseModel):
+    patient_id: str
+    expires_at: datetime
+
+
+class AccessLogEntryOut(BaseModel):
+    at: datetime
+    who: str
+    role: str
+    action: str
+    what: str
+    purpose: str
+    reason: str | None
+    outcome: str
+
+
+@break_glass_router.post("/api/break-glass", status_code=status.HTTP_201_CREATED)
+async def break_glass(
+    data: BreakGlassRequest, request: Request, db: DbSession, actor: CurrentActor
+) -> BreakGlassOut:
+    """Emergency access outside the care team (bris de glace): time-limited, audited, shown to the patient."""
+    grant = await open_break_glass(
+        db, request.app.state.runtime.bus, actor, data.ins, data.birth_date, data.reason
+    )
+    return BreakGlassOut(patient_id=grant.patient_id, expires_at=grant.expires_at)
+
+
+@router.get("/{patient_id}/access-log")
+async def read_access_log(patient_id: str, db: DbSession, actor: CurrentActor) -> list[AccessLogEntryOut]:
+    """Qui a consulté mon dossier: who accessed the record, when, and why."""
+    patient = await access_patient(db, actor, patient_id, resource_type="AccessLog")
+    return [AccessLogEntryOut(**vars(e)) for e in await access_log(db, patient)]
