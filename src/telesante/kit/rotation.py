@@ -6,6 +6,7 @@ each batch is its own short transaction. Data is not re-encrypted.
 
 from sqlalchemy import Column, LargeBinary, Table, select, type_coerce, update
 
+import telesante.models  # noqa: F401 - every table, so every encrypted column is found
 from telesante.db import Base, transaction
 from telesante.kit.crypto import active
 from telesante.kit.encrypted import ENCRYPTED_TYPES
