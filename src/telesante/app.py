@@ -24,6 +24,7 @@ from telesante.gdpr.routes import router as gdpr_api
 from telesante.jobs.worker import Worker
 from telesante.notifications import service as _notification_jobs  # noqa: F401 - registers job handlers
 from telesante.notifications.routes import router as notifications_api
+from telesante.ops.headers import SecurityHeaders
 from telesante.ops.logging import configure_logging
 from telesante.ops.middleware import RequestContext
 from telesante.ops.routes import router as ops_routes
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders, always_hsts=settings.environment == "production")
     app.add_middleware(RequestContext)
     return app

@@ -98,7 +98,11 @@ def migrate() -> None:
 @click.option("--host", default=None, help="Listen address (default TELESANTE_HOST)")
 @click.option("--port", type=int, default=None, help="Port (default TELESANTE_PORT)")
 @click.option("--no-worker", is_flag=True, help="Do not run the job worker in this process")
-def serve(host: str | None, port: int | None, no_worker: bool) -> None:
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM)")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)")
+def serve(
+    host: str | None, port: int | None, no_worker: bool, certfile: str | None, keyfile: str | None
+) -> None:
     """Serve the web UI, API, FHIR and WebSocket (with the job worker unless --no-worker)."""
     import uvicorn
 
@@ -106,6 +110,8 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
 
     settings = get_settings()
     app = create_app(settings, run_worker=not no_worker and settings.run_worker_in_serve)
+    certfile = certfile or (str(settings.tls_certfile) if settings.tls_certfile else None)
+    keyfile = keyfile or (str(settings.tls_keyfile) if settings.tls_keyfile else None)
     uvicorn.run(
         app,
         host=host or settings.host,
@@ -113,6 +119,10 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        # Forward secrecy and AEAD only (ANSSI TLS guide): this also rules out TLS < 1.2.
+        ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20",
     )
 
 

@@ -16,8 +16,14 @@ from tests.fixtures.world import World
 
 
 def verify() -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "telesante", "audit", "verify", "--seal"], env=dict(os.environ),
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "telesante", "audit", "verify", "--seal"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 async def make_trail(client: AsyncClient, world: World) -> None:
@@ -39,7 +45,9 @@ async def test_an_intact_chain_verifies(client: AsyncClient, world: World) -> No
     assert "0 break(s)" in result.stdout and "0 not yet sealed" in result.stdout
 
 
-async def test_an_altered_event_is_reported_where_it_is(client: AsyncClient, world: World, runtime: Runtime) -> None:
+async def test_an_altered_event_is_reported_where_it_is(
+    client: AsyncClient, world: World, runtime: Runtime
+) -> None:
     await make_trail(client, world)
     assert verify().returncode == 0
     await raw(runtime, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
@@ -62,11 +70,22 @@ async def test_an_inserted_event_is_reported(client: AsyncClient, world: World, 
     assert verify().returncode == 0
     async with transaction(runtime.sessionmaker) as db:
         await db.execute(text("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 3"))
-        first = await db.get(AuditEvent, (await db.execute(text("SELECT id FROM audit_events WHERE seq = 2"))).scalar_one())
+        first = await db.get(
+            AuditEvent, (await db.execute(text("SELECT id FROM audit_events WHERE seq = 2"))).scalar_one()
+        )
         assert first is not None
-        forged = AuditEvent(at=first.at + timedelta(microseconds=1), actor_user_id=None, actor_role="professional",
-                            patient_id=first.patient_id, action="read", resource_type="Patient", outcome="success",
-                            purpose="care", seq=3, prev_hash=first.hash)
+        forged = AuditEvent(
+            at=first.at + timedelta(microseconds=1),
+            actor_user_id=None,
+            actor_role="professional",
+            patient_id=first.patient_id,
+            action="read",
+            resource_type="Patient",
+            outcome="success",
+            purpose="care",
+            seq=3,
+            prev_hash=first.hash,
+        )
         forged.hash = chain.event_hash(first.hash or "", forged)
         db.add(forged)
     await raw(runtime, "UPDATE audit_events SET seq = seq - 1000 + 1 WHERE seq > 1000")

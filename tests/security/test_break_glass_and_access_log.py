@@ -21,8 +21,11 @@ async def test_break_glass_opens_the_record_for_a_while_with_the_reason_shown_to
     patient = me.patient
     assert (await client.get(f"/api/patients/{patient.id}", headers=emergency.headers)).status_code == 404
 
-    opened = await client.post("/api/break-glass", headers=emergency.headers, json={
-        "ins": patient.ins_matricule, "birth_date": patient.birth_date.isoformat(), "reason": REASON})
+    opened = await client.post(
+        "/api/break-glass",
+        headers=emergency.headers,
+        json={"ins": patient.ins_matricule, "birth_date": patient.birth_date.isoformat(), "reason": REASON},
+    )
     assert opened.status_code == 201, opened.text
     assert opened.json()["patient_id"] == patient.id
     assert (await client.get(f"/api/patients/{patient.id}", headers=emergency.headers)).status_code == 200
@@ -39,14 +42,22 @@ async def test_break_glass_opens_the_record_for_a_while_with_the_reason_shown_to
     assert (await client.get(f"/api/patients/{patient.id}", headers=emergency.headers)).status_code == 404
 
 
-async def test_break_glass_needs_the_exact_ins_and_birth_date_and_a_reason(client: AsyncClient, world: World) -> None:
+async def test_break_glass_needs_the_exact_ins_and_birth_date_and_a_reason(
+    client: AsyncClient, world: World
+) -> None:
     gp, emergency = await world.professional(), await world.professional("Urgentiste")
     patient = await world.patient(gp)
-    wrong_birth = await client.post("/api/break-glass", headers=emergency.headers, json={
-        "ins": patient.ins_matricule, "birth_date": "2001-01-01", "reason": REASON})
+    wrong_birth = await client.post(
+        "/api/break-glass",
+        headers=emergency.headers,
+        json={"ins": patient.ins_matricule, "birth_date": "2001-01-01", "reason": REASON},
+    )
     assert wrong_birth.status_code == 404
-    no_reason = await client.post("/api/break-glass", headers=emergency.headers, json={
-        "ins": patient.ins_matricule, "birth_date": patient.birth_date.isoformat(), "reason": "urgent"})
+    no_reason = await client.post(
+        "/api/break-glass",
+        headers=emergency.headers,
+        json={"ins": patient.ins_matricule, "birth_date": patient.birth_date.isoformat(), "reason": "urgent"},
+    )
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "body.reason"
 
 
@@ -59,7 +70,9 @@ async def test_only_professionals_break_the_glass(client: AsyncClient, world: Wo
         assert (await client.post("/api/break-glass", headers=person.headers, json=body)).status_code == 403
 
 
-async def test_the_access_log_belongs_to_the_patient_and_their_carers(client: AsyncClient, world: World) -> None:
+async def test_the_access_log_belongs_to_the_patient_and_their_carers(
+    client: AsyncClient, world: World
+) -> None:
     gp, stranger = await world.professional(), await world.professional("Inconnu")
     me = await world.patient(gp, with_account=True)
     other = await world.patient(gp, family="Leroy", with_account=True)

@@ -51,19 +51,33 @@ async def test_a_tampered_ciphertext_is_refused_not_misread(runtime: Runtime) ->
         assert "altered" in str(error)
 
 
-async def test_keys_rotate_rewraps_every_value_under_the_new_master_key(world: World, runtime: Runtime) -> None:
+async def test_keys_rotate_rewraps_every_value_under_the_new_master_key(
+    world: World, runtime: Runtime
+) -> None:
     await add_note(world, runtime)
     old = os.environ["TELESANTE_MASTER_KEY"]
     new = new_key_entry("rotated")
     env = {**os.environ, "TELESANTE_MASTER_KEY": f"{new},{old}"}
-    result = subprocess.run([sys.executable, "-m", "telesante", "keys", "rotate"], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "telesante", "keys", "rotate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "timeline_entries.summary: " in result.stdout
     only_new = Keyring.parse(new)
     blobs = await stored_blobs(runtime)
     assert {only_new.key_id_of(blob) for blob in blobs} == {"rotated"}
     assert SECRET_NOTE in {only_new.decrypt(blob).decode() for blob in blobs}
-    again = subprocess.run([sys.executable, "-m", "telesante", "keys", "rotate"], env=env, capture_output=True,
-                           text=True, timeout=60, check=False)
+    again = subprocess.run(
+        [sys.executable, "-m", "telesante", "keys", "rotate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert "timeline_entries.summary: 0 re-wrapped" in again.stdout
