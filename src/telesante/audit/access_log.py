@@ -38,17 +38,31 @@ class AccessEntry:
 
 async def access_log(db: AsyncSession, patient: Patient, limit: int = 200) -> list[AccessEntry]:
     """Successful and refused accesses to `patient`'s data, newest first (from the gate's Patient)."""
-    rows = (
-        await db.execute(
-            select(AuditEvent, User, Professional)
-            .outerjoin(User, User.id == AuditEvent.actor_user_id)
-            .outerjoin(Professional, Professional.id == User.professional_id)
-            .where(AuditEvent.patient_id == patient.id)
-            .order_by(AuditEvent.at.desc())
-            .limit(limit)
-        )
-    ).all()
+    rows = await _events(db, patient.id, limit, 0)
     return [_entry(event, user, professional) for event, user, professional in rows]
+
+
+async def access_log_events(
+    db: AsyncSession, patient_id: str, limit: int, offset: int
+) -> list[tuple[AuditEvent, str]]:
+    """Events with the display name of who acted, for the FHIR AuditEvent search."""
+    rows = await _events(db, patient_id, limit, offset)
+    return [(event, _entry(event, user, pro).who) for event, user, pro in rows]
+
+
+async def _events(
+    db: AsyncSession, patient_id: str, limit: int, offset: int
+) -> list[tuple[AuditEvent, User | None, Professional | None]]:
+    rows = await db.execute(
+        select(AuditEvent, User, Professional)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .outerjoin(Professional, Professional.id == User.professional_id)
+        .where(AuditEvent.patient_id == patient_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(e, u, p) for e, u, p in rows.all()]
 
 
 def _entry(event: AuditEvent, user: User | None, professional: Professional | None) -> AccessEntry:

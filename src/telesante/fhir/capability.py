@@ -13,6 +13,8 @@ SEARCH_PARAMS = {
     "Practitioner": [("_id", "token"), ("identifier", "token"), ("name", "string")],
     "PractitionerRole": [("_id", "token"), ("practitioner", "reference"), ("organization", "reference")],
     "Organization": [("_id", "token"), ("identifier", "token"), ("name", "string")],
+    "AuditEvent": [("patient", "reference")],
+    "Consent": [("patient", "reference")],
 }
 
 

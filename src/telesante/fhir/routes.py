@@ -5,11 +5,13 @@ from fastapi import APIRouter, Request
 from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.orm import selectinload
 
+from telesante.audit.access_log import access_log_events
 from telesante.audit.service import record
+from telesante.consent import service as consent_service
 from telesante.deps import CurrentActor, DbSession
 from telesante.directory.models import Organisation, Professional, professional_organisations
-from telesante.errors import Invalid, NotFound
-from telesante.fhir import mapping
+from telesante.errors import Forbidden, Invalid, NotFound
+from telesante.fhir import mapping, traces
 from telesante.fhir.capability import capability_statement
 from telesante.fhir.outcome import FHIR_JSON, FhirResponse
 from telesante.identifiers import systems
@@ -201,3 +203,49 @@ async def search_practitioner_role(request: Request, db: DbSession, _: CurrentAc
     count = _count(request)
     roles = await _roles(db, *conditions)
     return _bundle(request, roles[:count], len(roles) > count)
+
+
+def _patient_param(request: Request) -> str:
+    value = request.query_params.get("patient") or request.query_params.get("entity")
+    if not value:
+        raise Invalid.field("patient", "required: Patient/{id}")
+    return value.removeprefix("Patient/")
+
+
+@router.get("/AuditEvent", responses=FHIR_RESPONSES)
+async def search_audit_event(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """The access traces of one patient: for the patient themself and for auditors."""
+    patient_id = _patient_param(request)
+    if actor.role == "auditor":
+        patient = await db.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound("patient introuvable")
+        record(
+            db,
+            actor,
+            action="read",
+            resource_type="AuditEvent",
+            resource_id=patient_id,
+            patient_id=patient_id,
+            purpose="audit",
+        )
+    elif actor.role == "patient":
+        patient = await access_patient(db, actor, patient_id, resource_type="AuditEvent")
+    else:
+        raise Forbidden("réservé au patient et aux auditeurs")
+    count = _count(request)
+    rows = await access_log_events(db, patient.id, count + 1, _offset(request))
+    resources = [traces.audit_event_resource(event, who) for event, who in rows[:count]]
+    return _bundle(request, resources, len(rows) > count)
+
+
+@router.get("/Consent", responses=FHIR_RESPONSES)
+async def search_consent(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    patient = await access_patient(db, actor, _patient_param(request), resource_type="Consent")
+    consents = await consent_service.consents_of(db, patient)
+    in_force = {
+        c.id
+        for act in consent_service.ACT_LABELS
+        if (c := await consent_service.current_consent(db, patient.id, act))
+    }
+    return _bundle(request, [traces.consent_resource(c, c.id in in_force) for c in consents], False)
