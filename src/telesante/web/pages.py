@@ -7,14 +7,17 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from telesante.audit.access_log import access_log
 from telesante.auth import service as auth
+from telesante.consent.service import consents_of
 from telesante.deps import DbSession
 from telesante.directory import service as directory
 from telesante.directory.schemas import OrganisationCreate
 from telesante.errors import AppError, Forbidden
 from telesante.notifications.service import inbox
 from telesante.patients import service as patients
-from telesante.patients.access import access_patient
+from telesante.patients.access import access_patient, emergency_grant
+from telesante.patients.break_glass import open_break_glass
 from telesante.timeline.service import entries_for
 from telesante.web.guard import PageActor
 from telesante.web.render import page
@@ -71,13 +74,17 @@ def _parse_date(value: str) -> date | None:
 @router.get("/patients/{patient_id}")
 async def patient_record(request: Request, patient_id: str, db: DbSession, actor: PageActor) -> HTMLResponse:
     patient = await access_patient(db, actor, patient_id, resource_type="PatientRecord")
+    grant = await emergency_grant(db, actor, patient.id)
     return page(
         request,
         "patient.html",
         actor=actor,
         patient=patient,
+        grant=grant,
         timeline=await entries_for(db, patient),
         relations=await patients.care_relations(db, patient),
+        consents=await consents_of(db, patient),
+        access=await access_log(db, patient) if actor.role == "patient" else [],
     )
 
 
@@ -153,3 +160,28 @@ async def _admin_error(request: Request, db: DbSession, actor: PageActor, error:
         professionals=await directory.search_professionals(db, limit=200),
         accounts=await auth.list_users(db),
     )
+
+
+@router.get("/urgence")
+async def break_glass_form(request: Request, actor: PageActor) -> HTMLResponse:
+    return page(request, "break_glass.html", actor=actor, error=None)
+
+
+@router.post("/urgence")
+async def break_glass_open(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    ins: Annotated[str, Form(max_length=20)],
+    birth_date: Annotated[str, Form(max_length=10)],
+    reason: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    born = _parse_date(birth_date)
+    if born is None or len(reason.strip()) < 15:
+        error = "Indiquez le matricule INS, la date de naissance et un motif précis (15 caractères au moins)."
+        return page(request, "break_glass.html", 422, actor=actor, error=error)
+    try:
+        grant = await open_break_glass(db, request.app.state.runtime.bus, actor, ins, born, reason.strip())
+    except AppError as exc:
+        return page(request, "break_glass.html", exc.status, actor=actor, error=exc.detail)
+    return RedirectResponse(f"/patients/{grant.patient_id}", status_code=303)

@@ -5,6 +5,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from telesante.consent.service import ACT_LABELS
 from telesante.directory.professions import ORGANISATION_LABELS, PROFESSION_LABELS
 from telesante.patients.schemas import IDENTITY_STATUS_LABELS
 
@@ -14,6 +15,7 @@ templates.env.globals.update(
     profession_labels={k.value: v for k, v in PROFESSION_LABELS.items()},
     organisation_labels={k.value: v for k, v in ORGANISATION_LABELS.items()},
     identity_labels=IDENTITY_STATUS_LABELS,
+    act_labels=ACT_LABELS,
 )
 templates.env.filters["paris"] = lambda dt: _paris(dt)
 
