@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telesante.db import Base, IdMixin, utcnow
+from telesante.kit.encrypted import EncryptedText
 
 
 class AuditEvent(IdMixin, Base):
@@ -20,7 +21,9 @@ class AuditEvent(IdMixin, Base):
     outcome: Mapped[str] = mapped_column(String(10))  # success, denied
     purpose: Mapped[str] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(36))
-    reason: Mapped[str | None] = mapped_column(Text)  # stated by the actor (break-glass)
+    reason: Mapped[str | None] = mapped_column(
+        EncryptedText
+    )  # stated by the actor (break-glass): may be clinical
     # The hash chain, filled in by the sealer (audit/chain.py) in insertion order.
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))

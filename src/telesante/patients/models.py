@@ -1,10 +1,11 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telesante.db import Base, IdMixin, TimestampMixin
 from telesante.directory.models import Professional
+from telesante.kit.encrypted import EncryptedText
 
 
 class Patient(IdMixin, TimestampMixin, Base):
@@ -73,6 +74,6 @@ class BreakGlassGrant(IdMixin, TimestampMixin, Base):
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     professional_id: Mapped[str] = mapped_column(ForeignKey("professionals.id"))
     user_id: Mapped[str] = mapped_column(String(36))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText)  # may describe the emergency: encrypted at rest
     starts_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("patient_id", sa.String(length=36), nullable=False),
         sa.Column("professional_id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("reason", sa.LargeBinary(), nullable=False),
         sa.Column("starts_at", telesante.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", telesante.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -146,7 +146,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_challenges_session_id"), ["session_id"], unique=False)
 
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("reason", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("seq", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
