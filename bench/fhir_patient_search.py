@@ -81,7 +81,7 @@ async def load(url: str, count: int) -> tuple[str, list[str]]:
         user = await auth.create_user(
             db,
             email="bench@example.org",
-            password="bench-password-123",  # noqa: S106 - scratch database
+            password="bench-password-123",
             role="professional",
             professional_id=professional.id,
         )
