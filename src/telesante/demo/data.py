@@ -98,6 +98,13 @@ BIRTH_PLACES = [
 ]
 STATUSES = ["QUAL", "QUAL", "QUAL", "VALI", "RECUP", "PROV"]
 
+CONSENT_INFORMATION = {
+    "teleconsultation": "Information orale : consultation par vidéo, alternative en présentiel possible, "
+    "données hébergées chez un hébergeur certifié HDS, compte rendu versé au dossier.",
+    "telemonitoring": "Information orale : appareils connectés, seuils d'alerte, équipe qui surveille, "
+    "durée du programme, possibilité d'arrêter à tout moment.",
+}
+
 NOTES = [
     ("note", "Consultation au cabinet", "Bilan annuel ; tension artérielle 128/82 mmHg."),
     ("note", "Vaccination antigrippale", "Vaccin administré au cabinet, pas de réaction."),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telesante.auth import service as auth
 from telesante.auth.actor import Actor
 from telesante.auth.models import User
+from telesante.consent import service as consent
 from telesante.db import transaction, utcnow
 from telesante.demo import data
 from telesante.directory.models import Organisation, Professional
@@ -18,6 +19,9 @@ from telesante.identifiers.systems import INS_NIR_DEMO
 from telesante.migrations import upgrade
 from telesante.notifications.service import notify
 from telesante.patients import service as patients
+from telesante.patients.access import access_patient
+from telesante.patients.break_glass import open_break_glass
+from telesante.patients.models import Patient
 from telesante.patients.schemas import CareRelationCreate, Ins, PatientCreate
 from telesante.runtime import Runtime
 from telesante.settings import Settings
@@ -136,6 +140,7 @@ async def _load_patients(
                 occurred_at=utcnow() - timedelta(days=days_ago),
                 author_professional_id=professionals["martin"].id,
             )
+        await _consents(db, gp, patient, index)
         if index < 2:
             await auth.create_user(
                 db,
@@ -144,6 +149,8 @@ async def _load_patients(
                 role="patient",
                 patient_id=patient.id,
             )
+        if index == 0:
+            await _emergency_access(db, accounts["dupuis"], patient)
     await notify(
         db,
         None,
@@ -152,6 +159,35 @@ async def _load_patients(
         "Vos patients et leur historique sont accessibles depuis l'accueil.",
         email=False,
     )
+
+
+async def _consents(db: AsyncSession, gp: Actor, patient: Patient, index: int) -> None:
+    """Most patients agreed to téléconsultation; some to télésurveillance; one refused it."""
+    acts = ["teleconsultation"] + (["telemonitoring"] if index % 4 == 0 else [])
+    for act in acts:
+        decision = "refused" if index == 8 and act == "teleconsultation" else "granted"
+        await consent.record_consent(
+            db,
+            gp,
+            patient,
+            consent.ConsentCreate(
+                act=act, decision=decision, method="in_person", information=data.CONSENT_INFORMATION[act]
+            ),
+        )
+
+
+async def _emergency_access(db: AsyncSession, regulator: User, patient: Patient) -> None:
+    """The SAMU doctor opened patient1's record in an emergency: they see it in their access log."""
+    actor = Actor(user=regulator, mfa_passed=True, via="system")
+    await open_break_glass(
+        db,
+        None,
+        actor,
+        patient.ins_matricule or "",
+        patient.birth_date,
+        "Appel au 15 pour malaise, recherche des traitements en cours",
+    )
+    await access_patient(db, actor, patient.id)
 
 
 async def _summary(db: AsyncSession, settings: Settings) -> str:
