@@ -14,6 +14,7 @@ from telesante import __version__
 from telesante.auth.oidc_routes import router as oidc_api
 from telesante.auth.routes import router as auth_api
 from telesante.auth.session_routes import router as session_api
+from telesante.auth.throttle import close_limiter
 from telesante.auth.webauthn_routes import router as webauthn_api
 from telesante.consent.routes import router as consent_api
 from telesante.directory.routes import router as directory_api
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await close_limiter(app.state)
             await runtime.close()
 
     app = FastAPI(

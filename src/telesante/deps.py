@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from telesante.auth import service as auth
@@ -99,3 +99,15 @@ async def get_admin(actor: CurrentActor) -> Actor:
 
 
 AdminActor = Annotated[Actor, Depends(get_admin)]
+
+
+def set_session_cookie(response: Response, request: Request, token: str, settings: Settings) -> None:
+    """The session cookie: HTTP-only, SameSite=Lax, Secure over HTTPS, no longer than the session."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=settings.session_absolute_hours * 3600,
+    )
