@@ -69,8 +69,9 @@ async def get_optional_actor(request: Request, db: DbSession, settings: Settings
 async def _check_csrf(request: Request, actor: Actor) -> None:
     """Cookie-authenticated writes must echo the session's CSRF token (header or form field)."""
     sent = request.headers.get(CSRF_HEADER)
+    # Only url-encoded forms are parsed here: Starlette spools multipart files to disk.
     if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
+        "application/x-www-form-urlencoded"
     ):
         sent = str((await request.form()).get("csrf_token", ""))
     if not sent or not actor.csrf_token or not same(sent, actor.csrf_token):

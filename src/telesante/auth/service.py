@@ -1,5 +1,6 @@
 """Accounts, login sessions and API tokens. Services flush; the edge commits."""
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +47,7 @@ async def create_user(
     await _check_link(db, "patient_id", Patient, patient_id, User.patient_id)
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),  # argon2: off the event loop
         role=role,
         professional_id=professional_id,
         patient_id=patient_id,
@@ -71,7 +72,7 @@ async def _check_link(
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:
     user = await db.scalar(select(User).where(User.email == email.strip().lower()))
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
     return user if ok and user and user.is_active else None
 
 
@@ -183,7 +184,7 @@ async def pass_second_factor(db: AsyncSession, user: User, session: WebSession, 
     if totp.verify_code(user.totp_secret, code):
         session.mfa_passed, session.mfa_method = True, "totp"
         return True
-    remaining = totp.use_recovery_code(user.recovery_code_hashes, code)
+    remaining = await asyncio.to_thread(totp.use_recovery_code, user.recovery_code_hashes, code)
     if remaining is None:
         return False
     user.recovery_code_hashes = remaining
@@ -224,7 +225,7 @@ async def confirm_totp_enrolment(user: User, session: WebSession, code: str) -> 
     if user.totp_enabled_at or not user.totp_secret or not totp.verify_code(user.totp_secret, code):
         return None
     codes = totp.new_recovery_codes()
-    user.recovery_code_hashes = totp.hash_recovery_codes(codes)
+    user.recovery_code_hashes = await asyncio.to_thread(totp.hash_recovery_codes, codes)
     user.totp_enabled_at = utcnow()
     session.mfa_passed, session.mfa_method = True, session.mfa_method or "totp"
     return codes

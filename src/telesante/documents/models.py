@@ -2,7 +2,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telesante.db import Base, IdMixin, TimestampMixin
-from telesante.kit.encrypted import EncryptedBytes
+from telesante.kit.encrypted import EncryptedBytes, EncryptedText
 
 
 class Document(IdMixin, TimestampMixin, Base):
@@ -10,7 +10,7 @@ class Document(IdMixin, TimestampMixin, Base):
 
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
     uploaded_by_user_id: Mapped[str] = mapped_column(String(36))
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(EncryptedText)  # a file name can name a diagnosis
     content_type: Mapped[str] = mapped_column(String(60))  # the type sniffed from the bytes
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))

@@ -7,6 +7,7 @@ the date until which the record is kept. Services flush; the request edge commit
 erasure is applied entirely or not at all.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -102,7 +103,7 @@ async def request_erasure(
     db: AsyncSession, actor: Actor, scope: Scope, password: str, now: datetime
 ) -> ErasureOutcome:
     # Re-authentication: an erasure cannot be undone, so a stolen session or token is not enough.
-    if not verify_password(actor.user.password_hash, password):
+    if not await asyncio.to_thread(verify_password, actor.user.password_hash, password):
         raise Forbidden("mot de passe incorrect : l'effacement n'a pas été effectué")
     retention = None
     if actor.patient_id:

@@ -64,6 +64,7 @@ async def access_patient(
     purpose: str = "care",
     action: str = "read",
     resource_type: str = "Patient",
+    resource_id: str | None = None,
 ) -> Patient:
     """The patient if `actor` may act on their data for `purpose`; 404 otherwise, audited."""
     patient = await db.scalar(select(Patient).where(and_(Patient.id == patient_id, visible_patients(actor))))
@@ -73,7 +74,7 @@ async def access_patient(
             actor,
             action=action,
             resource_type=resource_type,
-            resource_id=patient_id,
+            resource_id=resource_id or patient_id,
             patient_id=patient_id,
             purpose=purpose,
         )
@@ -84,7 +85,7 @@ async def access_patient(
         actor,
         action=action,
         resource_type=resource_type,
-        resource_id=patient_id,
+        resource_id=resource_id or patient_id,
         patient_id=patient_id,
         purpose="break_glass" if grant else purpose,
         reason=grant.reason if grant else None,

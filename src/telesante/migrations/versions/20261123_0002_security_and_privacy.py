@@ -87,7 +87,7 @@ def upgrade() -> None:
         "documents",
         sa.Column("patient_id", sa.String(length=36), nullable=False),
         sa.Column("uploaded_by_user_id", sa.String(length=36), nullable=False),
-        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("filename", sa.LargeBinary(), nullable=False),  # ciphertext (EncryptedText)
         sa.Column("content_type", sa.String(length=60), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
