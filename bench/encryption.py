@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--postgres", default="", help="existing database; a scratch one is made next to it")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     bench_keyring(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
