@@ -2,6 +2,7 @@
 
 from telesante.audit.models import AuditEvent
 from telesante.auth.models import ApiToken, LoginChallenge, User, WebAuthnCredential, WebSession
+from telesante.billing.models import BillingLine
 from telesante.consent.models import Consent
 from telesante.directory.models import Organisation, Professional, professional_organisations
 from telesante.documents.models import Document
@@ -9,21 +10,31 @@ from telesante.gdpr.models import ErasureRequest
 from telesante.jobs.models import Job
 from telesante.notifications.models import Notification
 from telesante.patients.models import BreakGlassGrant, CareRelation, Patient
+from telesante.prescriptions.models import Dispensation, Prescription
+from telesante.teleconsultation.models import Absence, Appointment, ConsultationType, JoinToken, OpeningHours
 from telesante.timeline.models import TimelineEntry
 
 __all__ = [
+    "Absence",
     "ApiToken",
+    "Appointment",
     "AuditEvent",
+    "BillingLine",
     "BreakGlassGrant",
     "CareRelation",
     "Consent",
+    "ConsultationType",
+    "Dispensation",
     "Document",
     "ErasureRequest",
     "Job",
+    "JoinToken",
     "LoginChallenge",
     "Notification",
+    "OpeningHours",
     "Organisation",
     "Patient",
+    "Prescription",
     "Professional",
     "TimelineEntry",
     "User",

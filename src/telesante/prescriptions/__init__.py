@@ -1,0 +1,1 @@
+"""Ordonnance numérique: signed e-prescriptions, verified and dispensed by pharmacists."""

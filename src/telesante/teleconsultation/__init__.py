@@ -1,0 +1,1 @@
+"""Téléconsultation: agenda, booking, waiting room, video call, compte rendu."""
