@@ -22,8 +22,8 @@ from telesante.documents.routes import router as documents_api
 from telesante.errors import install_error_handlers
 from telesante.fhir.routes import router as fhir_api
 from telesante.gdpr.routes import router as gdpr_api
+from telesante.jobs import handlers as _job_handlers  # noqa: F401 - registers every job handler
 from telesante.jobs.worker import Worker
-from telesante.notifications import service as _notification_jobs  # noqa: F401 - registers job handlers
 from telesante.notifications.routes import router as notifications_api
 from telesante.ops.headers import SecurityHeaders
 from telesante.ops.logging import configure_logging
@@ -34,6 +34,7 @@ from telesante.patients.routes import router as patients_api
 from telesante.realtime.routes import router as realtime_routes
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleconsultation.routes import router as teleconsultation_api
 from telesante.web.auth_pages import router as auth_pages
 from telesante.web.guard import LoginRequired
 from telesante.web.pages import router as pages
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         patients_api,
         break_glass_router,
         consent_api,
+        teleconsultation_api,
         documents_api,
         gdpr_api,
         notifications_api,

@@ -131,9 +131,8 @@ def worker() -> None:
     """Run the job worker alone (for a separate process)."""
     import signal
 
-    from telesante.auth import email_code as _email_jobs  # noqa: F401 - registers its job handler
+    from telesante.jobs import handlers as _handlers  # noqa: F401 - registers every job handler
     from telesante.jobs.worker import Worker
-    from telesante.notifications import service as _handlers  # noqa: F401
     from telesante.ops.logging import configure_logging
     from telesante.runtime import Runtime
 

@@ -18,6 +18,8 @@ class ConsultationType(IdMixin, TimestampMixin, Base):
     duration_minutes: Mapped[int]
     video: Mapped[bool] = mapped_column(default=True)
     billing_code: Mapped[str | None] = mapped_column(String(10))  # TCG, TC…
+    # The professional's rule: a patient cancels or moves at least this long before.
+    cancel_notice_hours: Mapped[int] = mapped_column(default=2)
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("video", sa.Boolean(), nullable=False),
         sa.Column("billing_code", sa.String(length=10), nullable=True),
+        sa.Column("cancel_notice_hours", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", telesante.db.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,80 @@
+"""A doctor with an agenda open every day, and patients with accounts, for téléconsultation tests."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import pytest
+from httpx import AsyncClient
+
+from telesante.auth import service as auth
+from telesante.auth.models import User
+from telesante.db import transaction
+from telesante.runtime import Runtime
+from telesante.settings import get_settings
+from tests.fixtures.world import Person, World
+
+
+@dataclass
+class Practice:
+    doctor: Person
+    type_id: str
+
+
+@pytest.fixture
+async def practice(client: AsyncClient, world: World) -> Practice:
+    doctor = await world.professional("Martin")
+    every_day = [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]
+    assert (
+        await client.put("/api/agenda/opening-hours", json=every_day, headers=doctor.headers)
+    ).status_code == 200
+    kind = await client.post(
+        "/api/agenda/consultation-types",
+        headers=doctor.headers,
+        json={
+            "label": "Téléconsultation",
+            "duration_minutes": 15,
+            "billing_code": "TCG",
+            "cancel_notice_hours": 2,
+        },
+    )
+    assert kind.status_code == 201, kind.text
+    return Practice(doctor, kind.json()["id"])
+
+
+async def next_slot(client: AsyncClient, practice: Practice, patient: Person, after: timedelta) -> datetime:
+    day = (datetime.now().astimezone() + after).date()
+    response = await client.get(
+        f"/api/professionals/{practice.doctor.professional.id}/slots",
+        headers=patient.headers,
+        params={
+            "consultation_type_id": practice.type_id,
+            "from": day.isoformat(),
+            "to": (day + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    threshold = datetime.now().astimezone() + after
+    return next(s for s in map(datetime.fromisoformat, response.json()) if s >= threshold)
+
+
+async def many_patients(runtime: Runtime, world: World, carer: Person, count: int) -> list[Person]:
+    """Patients with API tokens, without paying argon2 for each account."""
+    people = []
+    for index in range(count):
+        patient = await world.patient(carer, family=f"Patient{index}")
+        async with transaction(runtime.sessionmaker) as db:
+            user = User(
+                email=f"p{index}-{patient.id[:8]}@test.telesante.fr",
+                password_hash="x",
+                role="patient",
+                patient_id=patient.id,
+                recovery_code_hashes=[],
+            )
+            db.add(user)
+            await db.flush()
+            token, _ = await auth.create_api_token(db, user, get_settings())
+        people.append(Person(user, token, patient=patient))
+    return people
+
+
+__all__ = ["Practice", "many_patients", "next_slot", "practice", "time"]
