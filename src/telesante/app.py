@@ -16,6 +16,7 @@ from telesante.auth.routes import router as auth_api
 from telesante.auth.session_routes import router as session_api
 from telesante.auth.throttle import close_limiter
 from telesante.auth.webauthn_routes import router as webauthn_api
+from telesante.billing.routes import router as billing_api
 from telesante.consent.routes import router as consent_api
 from telesante.directory.routes import router as directory_api
 from telesante.documents.routes import router as documents_api
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         break_glass_router,
         consent_api,
         teleconsultation_api,
+        billing_api,
         documents_api,
         gdpr_api,
         notifications_api,
