@@ -35,6 +35,7 @@ from telesante.patients.routes import router as patients_api
 from telesante.realtime.routes import router as realtime_routes
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleconsultation.pages import router as teleconsultation_pages
 from telesante.teleconsultation.routes import router as teleconsultation_api
 from telesante.web.auth_pages import router as auth_pages
 from telesante.web.guard import LoginRequired
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         fhir_api,
         realtime_routes,
         auth_pages,
+        teleconsultation_pages,
         pages,
     )
     for router in routers:

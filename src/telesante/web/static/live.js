@@ -7,6 +7,7 @@ function connect() {
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
+    document.dispatchEvent(new CustomEvent(`telesante:${message.type}`, { detail: message }));
     if (message.type !== "notification") return;
     unread += 1;
     badge.textContent = `${unread} nouvelle(s) notification(s)`;

@@ -1,0 +1,62 @@
+"""The patient books from the page, consents and waits; the doctor admits from the waiting room."""
+
+import re
+from datetime import timedelta
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
+
+from telesante.db import transaction, utcnow
+from telesante.runtime import Runtime
+from telesante.teleconsultation.models import Appointment
+from tests.fixtures.world import World
+from tests.security.test_pages import login_with_totp
+from tests.teleconsultation.conftest import Practice
+from tests.web.test_login_and_pages import field
+
+
+async def test_book_consent_wait_and_admit_through_the_pages(
+    app: FastAPI, client: AsyncClient, world: World, runtime: Runtime, practice: Practice
+) -> None:
+    me = await world.patient(practice.doctor, with_account=True)
+    await login_with_totp(client, runtime, me)
+    search = await client.get("/teleconsultations/reserver")
+    assert "Dr Claire Martin" in search.text
+    slots = await client.get(
+        "/teleconsultations/reserver", params={"professional_id": practice.doctor.professional.id}
+    )
+    starts = re.findall(r'name="starts_at" value="([^"]+)"', slots.text)
+    assert starts, "free slots are offered"
+    booked = await client.post(
+        "/teleconsultations/reserver",
+        data={
+            "csrf_token": field(slots.text, "csrf_token"),
+            "professional_id": practice.doctor.professional.id,
+            "consultation_type_id": practice.type_id,
+            "starts_at": starts[-1],
+        },
+    )
+    assert booked.status_code == 303
+    appointment_url = booked.headers["location"]
+    async with transaction(runtime.sessionmaker) as db:
+        start = utcnow() + timedelta(minutes=5)
+        await db.execute(update(Appointment).values(starts_at=start, ends_at=start + timedelta(minutes=15)))
+    detail = await client.get(appointment_url)
+    assert "J'accepte la téléconsultation" in detail.text
+    entered = await client.post(
+        f"{appointment_url}/salle-attente",
+        data={"csrf_token": field(detail.text, "csrf_token"), "consent_given": "oui"},
+    )
+    assert entered.status_code == 303
+    assert "Vous êtes en salle d'attente" in (await client.get(appointment_url)).text
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as doctor:
+        await login_with_totp(doctor, runtime, practice.doctor)
+        room = await doctor.get("/teleconsultations")
+        assert "Faire entrer" in room.text and "Marie DURAND" in room.text
+        admitted = await doctor.post(
+            f"{appointment_url}/admettre", data={"csrf_token": field(room.text, "csrf_token")}
+        )
+        assert admitted.status_code == 303 and admitted.headers["location"] == f"{appointment_url}/appel"
+    assert "Rejoindre l'appel" in (await client.get(appointment_url)).text
