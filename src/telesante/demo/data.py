@@ -1,5 +1,7 @@
 """Who is in the demo. Every identifier is computed, valid, and belongs to nobody."""
 
+from datetime import time
+
 ORGANISATIONS = [
     # key, name, kind, département, city
     ("cabinet", "Cabinet médical des Lilas", "practice", "75", "Paris"),
@@ -97,6 +99,10 @@ BIRTH_PLACES = [
     ("971", "120", "97120"),
 ]
 STATUSES = ["QUAL", "QUAL", "QUAL", "VALI", "RECUP", "PROV"]
+
+_DAY = [(time(8, 30), time(12, 30)), (time(14, 0), time(19, 0))]
+# Monday to Friday, and Saturday morning: Europe/Paris wall-clock times.
+OPENING_HOURS = {0: _DAY, 1: _DAY, 2: _DAY, 3: _DAY, 4: _DAY, 5: [(time(9, 0), time(12, 0))]}
 
 CONSENT_INFORMATION = {
     "teleconsultation": "Information orale : consultation par vidéo, alternative en présentiel possible, "

@@ -21,10 +21,11 @@ from telesante.notifications.service import notify
 from telesante.patients import service as patients
 from telesante.patients.access import access_patient
 from telesante.patients.break_glass import open_break_glass
-from telesante.patients.models import Patient
+from telesante.patients.models import CareRelation, Patient
 from telesante.patients.schemas import CareRelationCreate, Ins, PatientCreate
 from telesante.runtime import Runtime
 from telesante.settings import Settings
+from telesante.teleconsultation.models import Appointment, ConsultationType, OpeningHours
 from telesante.timeline.service import add_entry
 
 DEMO_PASSWORD = "Telesante-demo-2026"  # noqa: S105 - demo accounts only, printed on purpose
@@ -83,6 +84,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
             professional_id=professional.id,
         )
     await _load_patients(db, rng, patient_count, professionals, accounts)
+    await _agendas(db, professionals)
 
 
 async def _load_patients(
@@ -190,12 +192,83 @@ async def _emergency_access(db: AsyncSession, regulator: User, patient: Patient)
     await access_patient(db, actor, patient.id)
 
 
+async def _agendas(db: AsyncSession, professionals: dict[str, Professional]) -> None:
+    """Opening hours and consultation types, and today's téléconsultations for Dr Martin: patient1's
+    in a few minutes (so the waiting room is open), one patient already waiting, more later today."""
+    for key, specialty_type in (
+        ("martin", ("Téléconsultation", 15, "TCG")),
+        ("benali", ("Téléexamen cutané", 20, "TC")),
+        ("lefevre", ("Suivi cardiologique", 20, "TC")),
+    ):
+        professional = professionals[key]
+        for weekday in range(6):
+            for opens, closes in data.OPENING_HOURS[weekday]:
+                db.add(
+                    OpeningHours(professional_id=professional.id, weekday=weekday, opens=opens, closes=closes)
+                )
+        label, minutes, code = specialty_type
+        db.add(
+            ConsultationType(
+                professional_id=professional.id,
+                label=label,
+                duration_minutes=minutes,
+                billing_code=code,
+                video=True,
+                cancel_notice_hours=2,
+            )
+        )
+    await db.flush()
+    martin = professionals["martin"]
+    kind = await db.scalar(select(ConsultationType).where(ConsultationType.professional_id == martin.id))
+    assert kind is not None
+    patients_of_martin = list(
+        await db.scalars(
+            select(Patient).where(Patient.gp_of_record_id == martin.id).order_by(Patient.search_name).limit(6)
+        )
+    )
+    first = await db.scalar(select(User.patient_id).where(User.email == "patient1@demo.telesante.fr"))
+    ordered = sorted(patients_of_martin, key=lambda p: p.id != first)
+    now = utcnow().replace(second=0, microsecond=0)
+    for index, patient in enumerate(ordered):
+        start = now + timedelta(minutes=8 + 30 * index)
+        status = "waiting" if index == 1 else "booked"
+        if index == 1:
+            start = now - timedelta(minutes=2)
+        db.add(
+            Appointment(
+                professional_id=martin.id,
+                patient_id=patient.id,
+                consultation_type_id=kind.id,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=15),
+                status=status,
+                reason="Suivi",
+                booked_by_user_id=martin.id,
+                incidents=[],
+                waiting_since=now - timedelta(minutes=3) if status == "waiting" else None,
+            )
+        )
+        db.add(
+            CareRelation(
+                patient_id=patient.id,
+                professional_id=martin.id,
+                reason="act",
+                starts_at=now,
+                ends_at=start + timedelta(days=7),
+                created_by_user_id=None,
+            )
+        )
+
+
 async def _summary(db: AsyncSession, settings: Settings) -> str:
     users = list(await db.scalars(select(User).order_by(User.role, User.email)))
     lines = [
         f"Telesante demo ready: {settings.base_url}/",
         f"Password of every demo account: {DEMO_PASSWORD}",
         "Professionals enrol their TOTP authenticator at first login (QR code).",
+        "Patients get a one-time code by e-mail; without SMTP it is written in this server's log.",
+        "Today: Dr Claire Martin has téléconsultations, one patient already in her waiting room;",
+        "patient1 has one in a few minutes (Téléconsultations > Entrer en salle d'attente).",
         "Accounts:",
     ]
     lines += [f"  {u.role:<13} {u.email}" for u in users]
