@@ -87,3 +87,21 @@ class JoinToken(IdMixin, TimestampMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class Report(IdMixin, TimestampMixin, Base):
+    """The compte rendu: structured sections, then signed and locked (CSP R6316-4)."""
+
+    __tablename__ = "reports"
+
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("professionals.id"))
+    sections: Mapped[str] = mapped_column(
+        EncryptedText
+    )  # JSON: motif, anamnèse, examen, conclusion, conduite
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft, signed
+    signed_at: Mapped[datetime | None]
+    # Frozen at signing: who took part, when, and the technical incidents of the call.
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -1,3 +1,4 @@
+import json
 from datetime import date, datetime
 from typing import Annotated
 
@@ -8,12 +9,12 @@ from sqlalchemy import select
 from telesante.audit.service import record
 from telesante.deps import CurrentActor, DbSession
 from telesante.directory.models import Professional
-from telesante.errors import PROBLEM_RESPONSES, Forbidden
+from telesante.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
-from telesante.teleconsultation import booking, waiting
+from telesante.teleconsultation import booking, report, waiting
 from telesante.teleconsultation import schedule as agenda
-from telesante.teleconsultation.models import Appointment, ConsultationType
+from telesante.teleconsultation.models import Appointment, ConsultationType, Report
 from telesante.teleconsultation.schedule import ConsultationTypeIn, PeriodIn
 
 router = APIRouter(prefix="/api", tags=["teleconsultation"], responses=PROBLEM_RESPONSES)
@@ -289,3 +290,69 @@ async def waiting_room(db: DbSession, actor: CurrentActor) -> list[WaitingOut]:
             )
         )
     return result
+
+
+class ReportOut(BaseModel):
+    id: str
+    appointment_id: str
+    status: str
+    sections: dict[str, str]
+    signed_at: datetime | None
+    record: dict[str, object]
+
+
+def report_out(found: Report) -> ReportOut:
+    return ReportOut(
+        id=found.id,
+        appointment_id=found.appointment_id,
+        status=found.status,
+        sections=json.loads(found.sections),
+        signed_at=found.signed_at,
+        record=found.record,
+    )
+
+
+@router.get("/report-templates")
+async def report_templates(_: CurrentActor) -> dict[str, dict[str, str]]:
+    return report.TEMPLATES
+
+
+@router.put("/teleconsultations/{appointment_id}/report")
+async def save_report(
+    appointment_id: str, data: report.ReportSections, db: DbSession, actor: CurrentActor
+) -> ReportOut:
+    """Save the draft of the compte rendu (motif, anamnèse, examen, conclusion, conduite à tenir)."""
+    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    saved = await report.save_draft(db, actor, appointment, data)
+    record(
+        db, actor, action="update", resource_type="Report", resource_id=saved.id, patient_id=saved.patient_id
+    )
+    return report_out(saved)
+
+
+@router.post("/teleconsultations/{appointment_id}/report/sign")
+async def sign_report(appointment_id: str, request: Request, db: DbSession, actor: CurrentActor) -> ReportOut:
+    """Sign and lock the compte rendu; it joins the timeline and reaches the médecin traitant."""
+    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    signed = await report.sign(db, bus_of(request), actor, appointment)
+    record(
+        db,
+        actor,
+        action="update",
+        resource_type="Report",
+        resource_id=signed.id,
+        patient_id=signed.patient_id,
+    )
+    return report_out(signed)
+
+
+@router.get("/teleconsultations/{appointment_id}/report")
+async def read_report(appointment_id: str, db: DbSession, actor: CurrentActor) -> ReportOut:
+    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    found = await report.report_of(db, appointment)
+    if found is None or (actor.patient_id and found.status != "signed"):
+        raise NotFound("compte rendu introuvable")
+    record(
+        db, actor, action="read", resource_type="Report", resource_id=found.id, patient_id=found.patient_id
+    )
+    return report_out(found)

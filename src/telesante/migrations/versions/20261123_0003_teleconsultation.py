@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 12:03:40.321244
+Create Date: 2026-11-23 12:11:27.533842
 """
 
 from collections.abc import Sequence
@@ -199,6 +199,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_prescriptions_patient_id"), ["patient_id"], unique=False)
 
     op.create_table(
+        "reports",
+        sa.Column("appointment_id", sa.String(length=36), nullable=False),
+        sa.Column("patient_id", sa.String(length=36), nullable=False),
+        sa.Column("author_id", sa.String(length=36), nullable=False),
+        sa.Column("sections", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("signed_at", telesante.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("record", sa.JSON(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=True),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", telesante.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"], ["appointments.id"], name=op.f("fk_reports_appointment_id_appointments")
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["professionals.id"], name=op.f("fk_reports_author_id_professionals")
+        ),
+        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"], name=op.f("fk_reports_patient_id_patients")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
+        sa.UniqueConstraint("appointment_id", name=op.f("uq_reports_appointment_id")),
+    )
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reports_patient_id"), ["patient_id"], unique=False)
+
+    op.create_table(
         "dispensations",
         sa.Column("prescription_id", sa.String(length=36), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
@@ -231,6 +256,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dispensations_prescription_id"))
 
     op.drop_table("dispensations")
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reports_patient_id"))
+
+    op.drop_table("reports")
     with op.batch_alter_table("prescriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prescriptions_patient_id"))
 
