@@ -15,6 +15,10 @@ SEARCH_PARAMS = {
     "Organization": [("_id", "token"), ("identifier", "token"), ("name", "string")],
     "AuditEvent": [("patient", "reference")],
     "Consent": [("patient", "reference")],
+    "Schedule": [("_id", "token")],
+    "Slot": [("schedule", "reference"), ("start", "date")],
+    "Appointment": [("patient", "reference")],
+    "Encounter": [("patient", "reference")],
 }
 
 

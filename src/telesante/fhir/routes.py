@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,13 +11,16 @@ from telesante.consent import service as consent_service
 from telesante.deps import CurrentActor, DbSession
 from telesante.directory.models import Organisation, Professional, professional_organisations
 from telesante.errors import Forbidden, Invalid, NotFound
-from telesante.fhir import mapping, traces
+from telesante.fhir import mapping, scheduling, traces
 from telesante.fhir.capability import capability_statement
 from telesante.fhir.outcome import FHIR_JSON, FhirResponse
 from telesante.identifiers import systems
 from telesante.patients.access import access_patient, visible_patients
 from telesante.patients.models import Patient
 from telesante.patients.service import name_matches
+from telesante.teleconsultation.models import Appointment
+from telesante.teleconsultation.schedule import slots as agenda_slots
+from telesante.teleconsultation.schedule import types_of as teleconsultation_types
 
 router = APIRouter(prefix="/fhir/R4", tags=["fhir"], default_response_class=FhirResponse)
 FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -249,3 +252,56 @@ async def search_consent(request: Request, db: DbSession, actor: CurrentActor) -
         if (c := await consent_service.current_consent(db, patient.id, act))
     }
     return _bundle(request, [traces.consent_resource(c, c.id in in_force) for c in consents], False)
+
+
+@router.get("/Schedule/{professional_id}", responses=FHIR_RESPONSES)
+async def read_schedule(professional_id: str, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    professional = await db.get(Professional, professional_id)
+    if professional is None or not await teleconsultation_types(db, professional_id):
+        raise NotFound("Schedule introuvable")
+    return scheduling.schedule_resource(professional)
+
+
+@router.get("/Slot", responses=FHIR_RESPONSES)
+async def search_slot(request: Request, db: DbSession, _: CurrentActor) -> dict[str, Any]:
+    """Free slots: `schedule=Schedule/{id}`, `start=geYYYY-MM-DD` (7 days from that day)."""
+    schedule_ref = request.query_params.get("schedule", "")
+    professional_id = schedule_ref.removeprefix("Schedule/")
+    kinds = await teleconsultation_types(db, professional_id) if professional_id else []
+    if not kinds:
+        raise Invalid.field(
+            "schedule", "required: Schedule/{id} of a professional offering téléconsultations"
+        )
+    first = _date(request.query_params.get("start", "ge" + date.today().isoformat()).removeprefix("ge"))
+    free = await agenda_slots(db, professional_id, kinds[0], first, first + timedelta(days=6))
+    count = _count(request)
+    resources = [
+        scheduling.slot_resource(professional_id, s, kinds[0].duration_minutes) for s in free[:count]
+    ]
+    return _bundle(request, resources, False)
+
+
+@router.get("/Appointment", responses=FHIR_RESPONSES)
+async def search_appointment(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """A patient's appointments (`patient=`), for the patient and those who care for them."""
+    patient = await access_patient(db, actor, _patient_param(request), resource_type="Appointment")
+    rows = await db.scalars(
+        select(Appointment)
+        .where(Appointment.patient_id == patient.id)
+        .order_by(Appointment.starts_at)
+        .limit(MAX_COUNT)
+    )
+    return _bundle(request, [scheduling.appointment_resource(a) for a in rows], False)
+
+
+@router.get("/Encounter", responses=FHIR_RESPONSES)
+async def search_encounter(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    patient = await access_patient(db, actor, _patient_param(request), resource_type="Encounter")
+    rows = await db.scalars(
+        select(Appointment)
+        .where(Appointment.patient_id == patient.id)
+        .order_by(Appointment.starts_at)
+        .limit(MAX_COUNT)
+    )
+    resources = [r for a in rows if (r := scheduling.encounter_resource(a))]
+    return _bundle(request, resources, False)
