@@ -32,9 +32,13 @@ from telesante.ops.middleware import RequestContext
 from telesante.ops.routes import router as ops_routes
 from telesante.patients.routes import break_glass_router
 from telesante.patients.routes import router as patients_api
+from telesante.prescriptions.routes import fhir_router as prescriptions_fhir
+from telesante.prescriptions.routes import pages_router as pharmacy_pages
+from telesante.prescriptions.routes import router as prescriptions_api
 from telesante.realtime.routes import router as realtime_routes
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleconsultation.call.routes import router as call_routes
 from telesante.teleconsultation.pages import router as teleconsultation_pages
 from telesante.teleconsultation.routes import router as teleconsultation_api
 from telesante.web.auth_pages import router as auth_pages
@@ -98,6 +102,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         realtime_routes,
         auth_pages,
         teleconsultation_pages,
+        call_routes,
+        prescriptions_api,
+        prescriptions_fhir,
+        pharmacy_pages,
         pages,
     )
     for router in routers:

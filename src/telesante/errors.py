@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -94,6 +94,13 @@ async def render_app_error(request: Request, exc: AppError) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, render_app_error)  # type: ignore[arg-type]
+
+    @app.exception_handler(DataError)
+    async def bad_value(request: Request, _: DataError) -> Response:
+        # A value the database cannot store (a NUL character, an out-of-range number): the client's input.
+        return await render_app_error(
+            request, Invalid("valeur refusée par la base : caractère nul ou hors limites")
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, _: IntegrityError) -> Response:

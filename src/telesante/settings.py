@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Master keys for encryption at rest: "kid:base64key[,kid:base64key]", the first encrypting.
     master_key: str | None = None
     master_key_file: Path | None = None
+    # Ed25519 key signing e-prescriptions: base64 of the raw 32 bytes (a key file in development).
+    prescription_key: str | None = None
     # TLS termination by `serve` (a reverse proxy may do it instead).
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

@@ -48,3 +48,23 @@ async def test_openapi_documents_every_4xx(client: AsyncClient) -> None:
         for method, operation in operations.items():
             documented = set(operation["responses"])
             assert {"401", "403", "404", "422"} <= documented, f"{method.upper()} {path} lacks 4xx docs"
+
+
+async def test_a_nul_character_is_a_422_not_a_server_error(client: AsyncClient, world: World) -> None:
+    doctor = await world.professional()
+    searched = await client.get("/api/patients", params={"name": "Du\x00rand"}, headers=doctor.headers)
+    created = await client.post(
+        "/api/patients",
+        headers=doctor.headers,
+        json={
+            "birth_family_name": "Du\u0000rand",
+            "birth_given_names": "Marie",
+            "sex": "F",
+            "birth_date": "1985-05-17",
+        },
+    )
+    for response in (searched, created):
+        assert response.status_code in (200, 201, 422), (
+            response.text
+        )  # SQLite stores NUL; PostgreSQL refuses it
+        assert response.headers["content-type"].startswith("application/")

@@ -19,10 +19,11 @@ EMERGENCY = "Surdosage medicamenteux suspecte, patient inconscient"
 
 async def dump(database: str, runtime: Runtime, tmp_path: Path) -> bytes:
     if database.startswith("sqlite"):
+        # A consistent copy of the whole database, as a backup would take it (no touching the live WAL).
+        copy = tmp_path / "dump.sqlite3"
         async with runtime.engine.connect() as conn:
-            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        path = Path(database.split("///", 1)[1])
-        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+            await conn.execute(text(f"VACUUM INTO '{copy}'"))
+        return copy.read_bytes()
     if not shutil.which("pg_dump"):
         pytest.skip("pg_dump not installed")
     url = database.replace("+psycopg", "")

@@ -19,6 +19,8 @@ SEARCH_PARAMS = {
     "Slot": [("schedule", "reference"), ("start", "date")],
     "Appointment": [("patient", "reference")],
     "Encounter": [("patient", "reference")],
+    "MedicationRequest": [("patient", "reference")],
+    "MedicationDispense": [("prescription", "token")],
 }
 
 

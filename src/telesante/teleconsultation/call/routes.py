@@ -1,0 +1,168 @@
+"""The call's page, its JSON endpoints (join token, ICE servers, invitations) and its socket."""
+
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, WebSocket, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from telesante.auth.actor import Actor
+from telesante.auth.models import User
+from telesante.db import new_id, transaction
+from telesante.deps import CurrentActor, DbSession
+from telesante.directory.models import Professional
+from telesante.errors import PROBLEM_RESPONSES, AppError, Conflict, Forbidden
+from telesante.patients.access import access_patient
+from telesante.runtime import Runtime
+from telesante.teleconsultation.call.settings import TurnSettings, get_turn_settings
+from telesante.teleconsultation.call.signaling import Leg, Rooms, rooms_of, serve_leg
+from telesante.teleconsultation.call.tokens import (
+    JOIN_TTL,
+    REJOIN_TTL,
+    Role,
+    consume_join_token,
+    invite_companion,
+    issue_join_token,
+)
+from telesante.teleconsultation.call.turn import ice_config
+from telesante.teleconsultation.lifecycle import Status
+from telesante.teleconsultation.models import Appointment
+from telesante.teleconsultation.waiting import appointment_for
+from telesante.web.guard import PageActor
+from telesante.web.render import page
+
+router = APIRouter()
+api = APIRouter(prefix="/api/teleconsultations", tags=["teleconsultation"], responses=PROBLEM_RESPONSES)
+
+
+class JoinOut(BaseModel):
+    token: str
+    expires_in: int
+    socket: str
+
+
+class InvitationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: str = Field(min_length=1, max_length=120, description="ex. « Infirmière M. Petit »")
+
+
+class InvitationOut(BaseModel):
+    url: str
+    expires_in: int
+
+
+def turn_settings(app: Any) -> TurnSettings:
+    """The app's TURN settings (a test may set its own coturn on app.state.call_turn)."""
+    settings: TurnSettings | None = getattr(app.state, "call_turn", None)
+    return settings or get_turn_settings()
+
+
+async def participant(db: AsyncSession, actor: Actor, appointment_id: str) -> tuple[Appointment, Role, str]:
+    """The actor's appointment, role and shown name; through the access gate, which audits."""
+    appointment = await appointment_for(db, actor, appointment_id)
+    role = Role.professional if actor.professional_id == appointment.professional_id else Role.patient
+    patient = await access_patient(
+        db, actor, appointment.patient_id, resource_type="Appointment", resource_id=appointment.id
+    )
+    if role is Role.patient:
+        return appointment, role, patient.display_name
+    professional = await db.get(Professional, appointment.professional_id)
+    return appointment, role, professional.display_name if professional else "Professionnel"
+
+
+def _require_live(appointment: Appointment) -> None:
+    if appointment.status != Status.in_call:
+        raise Conflict("la téléconsultation n'est pas en cours (le professionnel doit d'abord vous admettre)")
+
+
+@router.get("/teleconsultations/{appointment_id}/appel", include_in_schema=False)
+async def call_page(request: Request, db: DbSession, actor: PageActor, appointment_id: str) -> HTMLResponse:
+    appointment, role, name = await participant(db, actor, appointment_id)
+    return page(
+        request, "call_page.html", actor=actor, appointment_id=appointment.id, role=role, me=name, guest=False
+    )
+
+
+@router.get("/teleconsultations/{appointment_id}/invitation", include_in_schema=False)
+async def guest_page(request: Request, appointment_id: str) -> HTMLResponse:
+    """A companion's page: the one-time token stays in the URL fragment, never sent to servers."""
+    return page(
+        request,
+        "call_page.html",
+        actor=None,
+        appointment_id=appointment_id,
+        role="companion",
+        me="",
+        guest=True,
+    )
+
+
+@api.post("/{appointment_id}/call/token")
+async def join_token(db: DbSession, actor: CurrentActor, appointment_id: str) -> JoinOut:
+    appointment, role, name = await participant(db, actor, appointment_id)
+    _require_live(appointment)
+    token = await issue_join_token(db, appointment, actor.user, role, name, JOIN_TTL)
+    return JoinOut(token=token, expires_in=int(JOIN_TTL.total_seconds()), socket=f"/ws/call/{appointment.id}")
+
+
+@api.get("/{appointment_id}/call/ice")
+async def ice_servers(
+    request: Request, db: DbSession, actor: CurrentActor, appointment_id: str
+) -> dict[str, Any]:
+    await participant(db, actor, appointment_id)
+    return ice_config(turn_settings(request.app), actor.user.id)
+
+
+@api.post("/{appointment_id}/call/invitations", status_code=201)
+async def invite(
+    db: DbSession, actor: CurrentActor, appointment_id: str, body: InvitationIn
+) -> InvitationOut:
+    appointment, role, _ = await participant(db, actor, appointment_id)
+    if role is not Role.professional:
+        raise Forbidden("seul le professionnel invite un accompagnant")
+    token = await invite_companion(db, appointment, body.display_name)
+    return InvitationOut(
+        url=f"/teleconsultations/{appointment.id}/invitation#jeton={token}", expires_in=30 * 60
+    )
+
+
+@router.websocket("/ws/call/{appointment_id}")
+async def call_socket(websocket: WebSocket, appointment_id: str, token: Annotated[str, Query()] = "") -> None:
+    """Accepted first, so that a refusal is a close frame 1008 with its reason, not an HTTP 403."""
+    runtime: Runtime = websocket.app.state.runtime
+    rooms = rooms_of(websocket.app)
+    await websocket.accept()
+    try:
+        leg, welcome = await _join(runtime, rooms, appointment_id, token)
+    except AppError as error:
+        with contextlib.suppress(RuntimeError):
+            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.detail[:120])
+        return
+    leg.websocket = websocket
+    welcome["ice"] = ice_config(
+        turn_settings(websocket.app), leg.key.split(":", 1)[1] if leg.role != Role.companion else leg.id
+    )
+    await serve_leg(websocket, runtime, rooms, leg, welcome)
+
+
+async def _join(
+    runtime: Runtime, rooms: Rooms, appointment_id: str, token: str
+) -> tuple[Leg, dict[str, Any]]:
+    """Consume the token, check the call and its room, hand a token for a reconnection."""
+    async with transaction(runtime.sessionmaker) as db:
+        used = await consume_join_token(db, appointment_id, token)
+        appointment = await db.get(Appointment, appointment_id)
+        assert appointment is not None  # the token's foreign key
+        _require_live(appointment)
+        key = f"user:{used.user_id}" if used.user_id else f"guest:{used.display_name}"
+        rooms.check_room(appointment_id, key)
+        user = await db.get(User, used.user_id) if used.user_id else None
+        rejoin = await issue_join_token(db, appointment, user, used.role, used.display_name, REJOIN_TTL)
+    leg = Leg(new_id(), appointment_id, key, Role(used.role), used.display_name)
+    return leg, {"rejoin": rejoin, "rejoinExpiresIn": int(REJOIN_TTL.total_seconds())}
+
+
+router.include_router(api)

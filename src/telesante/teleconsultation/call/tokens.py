@@ -1,0 +1,106 @@
+"""Join tokens: a short-lived, single-use right to open one appointment's call socket.
+
+The token is shown once and stored as SHA-256. Consuming it is one guarded UPDATE
+(unused, unexpired, this appointment), so two sockets racing on a stolen link cannot both win.
+"""
+
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from telesante.auth.models import User
+from telesante.db import utcnow
+from telesante.errors import Conflict, Invalid, Unauthorized
+from telesante.kit.tokens import random_token, token_hash
+from telesante.teleconsultation.models import Appointment, JoinToken
+
+MAX_PARTICIPANTS = 4
+MAX_COMPANIONS = MAX_PARTICIPANTS - 2
+JOIN_TTL = timedelta(minutes=2)  # from the call page to the socket
+REJOIN_TTL = timedelta(minutes=5)  # handed over the socket, for a reconnection after a drop
+INVITATION_TTL = timedelta(minutes=30)  # a companion's one-time link
+
+
+class Role(StrEnum):
+    professional = "professional"
+    patient = "patient"
+    companion = "companion"
+
+
+async def issue_join_token(
+    db: AsyncSession,
+    appointment: Appointment,
+    user: User | None,
+    role: Role | str,
+    display_name: str,
+    ttl: timedelta = JOIN_TTL,
+) -> str:
+    """The token, returned once; only its hash is stored."""
+    role = Role(role)
+    if (user is None) != (role is Role.companion):
+        raise Invalid("seul un accompagnant invité rejoint sans compte")
+    name = display_name.strip()[:120]
+    if not name:
+        raise Invalid.field("display_name", "nom affiché requis")
+    await _forget_expired(db, appointment.id)
+    token = random_token("tsj_")
+    db.add(
+        JoinToken(
+            appointment_id=appointment.id,
+            user_id=user.id if user else None,
+            role=role,
+            display_name=name,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + ttl,
+        )
+    )
+    await db.flush()
+    return token
+
+
+async def invite_companion(db: AsyncSession, appointment: Appointment, display_name: str) -> str:
+    """A one-time link's token for a companion (nurse, pharmacist… at the patient's side)."""
+    companions = await db.scalar(
+        select(func.count(func.distinct(JoinToken.display_name))).where(
+            JoinToken.appointment_id == appointment.id, JoinToken.role == Role.companion
+        )
+    )
+    if (companions or 0) >= MAX_COMPANIONS:
+        raise Conflict(f"au plus {MAX_PARTICIPANTS} participants par téléconsultation")
+    return await issue_join_token(db, appointment, None, Role.companion, display_name, INVITATION_TTL)
+
+
+async def consume_join_token(db: AsyncSession, appointment_id: str, token: str) -> JoinToken:
+    """Mark the token used and return it; Unauthorized if unknown, used, expired or for another call."""
+    now = utcnow()
+    result = await db.execute(
+        update(JoinToken)
+        .where(
+            JoinToken.token_hash == token_hash(token),
+            JoinToken.appointment_id == appointment_id,
+            JoinToken.used_at.is_(None),
+            JoinToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Unauthorized("jeton d'appel invalide, expiré ou déjà utilisé")
+    row = await db.scalar(select(JoinToken).where(JoinToken.token_hash == token_hash(token)))
+    assert row is not None
+    return row
+
+
+async def _forget_expired(db: AsyncSession, appointment_id: str) -> None:
+    """Expired, unused tokens are worthless; used ones stay a day as the trace of who joined."""
+    now = utcnow()
+    await db.execute(
+        delete(JoinToken).where(
+            JoinToken.appointment_id == appointment_id,
+            JoinToken.expires_at < now,
+            JoinToken.used_at.is_(None),
+            JoinToken.role != Role.companion,  # an invitation counts towards the limit even unused
+        )
+    )

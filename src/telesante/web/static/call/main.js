@@ -1,0 +1,234 @@
+// The call page: camera and micro, the mesh, controls, chat, quality and the end of the call.
+
+import { Mesh } from "./peers.js";
+import { LABELS } from "./quality.js";
+import { Signaling } from "./signaling.js";
+
+const root = document.getElementById("appel");
+const appointmentId = root.dataset.appointment;
+const csrf = root.dataset.csrf;
+const guest = root.dataset.guest === "oui";
+const $ = (id) => document.getElementById(id);
+const names = new Map(); // leg id -> {id, name, role}
+const hook = { state: "starting", peers: async () => [], messages: [] };
+window.telesanteCall = hook; // read by the browser tests and the benchmark
+
+function say(text) {
+  $("call-status").textContent = text;
+}
+
+function guestToken() {
+  const match = location.hash.match(/jeton=([\w-]+)/);
+  history.replaceState(null, "", location.pathname); // the one-time token leaves the address bar
+  return match ? match[1] : null;
+}
+
+async function memberToken() {
+  const response = await fetch(`/api/teleconsultations/${appointmentId}/call/token`, {
+    method: "POST",
+    headers: { "x-csrf-token": csrf },
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    say(problem.detail || "Impossible de rejoindre l'appel.");
+    return null;
+  }
+  return (await response.json()).token;
+}
+
+function tile(peer) {
+  let item = document.querySelector(`[data-peer="${peer.id}"]`);
+  if (item) return item;
+  item = document.createElement("li");
+  item.className = "call-tile";
+  item.dataset.peer = peer.id;
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  video.setAttribute("aria-label", `Image de ${peer.name}`);
+  const name = document.createElement("span");
+  name.className = "tile-name";
+  name.textContent = peer.name;
+  const state = document.createElement("span");
+  state.className = "tile-state";
+  item.append(video, name, state);
+  $("videos").append(item);
+  return item;
+}
+
+function addChat(who, text, at) {
+  const item = document.createElement("li");
+  const time = at ? new Date(at).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" }) : "";
+  item.textContent = `${time} ${who} : ${text}`;
+  $("chat-log").append(item);
+  hook.messages.push({ who, text });
+}
+
+function ended(reason) {
+  hook.state = "ended";
+  mesh?.close();
+  stream.getTracks().forEach((t) => t.stop());
+  root.classList.add("call-ended");
+  say(reason);
+}
+
+let stream;
+try {
+  stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+} catch (error) {
+  say("Caméra ou micro inaccessible : autorisez-les dans le navigateur puis rechargez la page.");
+  throw error;
+}
+$("local-video").srcObject = stream;
+const flags = { audio: true, video: true, screen: false };
+
+let signaling = null;
+const send = (message) => signaling.send(message);
+const mesh = new Mesh({
+  stream,
+  send,
+  onRemote: (peer, remote) => {
+    tile(peer).querySelector("video").srcObject = remote;
+  },
+  onGone: (id) => document.querySelector(`[data-peer="${id}"]`)?.remove(),
+  onQuality: (worst, stats) => {
+    const rtt = stats.find((s) => s?.rtt != null)?.rtt;
+    const loss = Math.max(0, ...stats.map((s) => s?.loss || 0));
+    $("quality").className = `quality quality-${worst}`;
+    $("quality").textContent =
+      `Qualité du réseau : ${LABELS[worst]}` + (rtt != null ? ` (${Math.round(rtt * 1000)} ms, ${(loss * 100).toFixed(1)} % de pertes)` : "");
+  },
+});
+hook.peers = () => mesh.report();
+
+function onMessage(m) {
+  if (m.type === "welcome") {
+    mesh.configure(m.ice);
+    for (const peer of m.peers) names.set(peer.id, peer);
+    hook.state = "joined";
+    hook.me = m.you;
+    say(m.peers.length ? "Vous êtes dans l'appel." : "Vous êtes dans l'appel. En attente des autres participants…");
+    send({ type: "state", ...flags });
+  } else if (m.type === "joined") {
+    names.set(m.peer.id, m.peer);
+    mesh.add(m.peer, true);
+    tile(m.peer);
+    say(`${m.peer.name} a rejoint l'appel.`);
+    send({ type: "state", ...flags });
+  } else if (m.type === "left") {
+    mesh.remove(m.from);
+    say(`${m.peer?.name || "Un participant"} a quitté l'appel.`);
+  } else if (m.type === "signal") {
+    const info = names.get(m.from);
+    if (info) tile(info);
+    mesh.receive(m.from, m.data, info).catch((e) => console.error(e));
+  } else if (m.type === "state") {
+    const item = document.querySelector(`[data-peer="${m.from}"]`);
+    if (item) {
+      item.classList.toggle("camera-off", !m.video && !m.screen);
+      const notes = [!m.audio && "micro coupé", !m.video && !m.screen && "caméra coupée", m.screen && "partage d'écran"];
+      item.querySelector(".tile-state").textContent = notes.filter(Boolean).join(", ");
+    }
+  } else if (m.type === "chat") {
+    addChat(m.name, m.text, m.at);
+  } else if (m.type === "ended") {
+    ended("Le professionnel a terminé la téléconsultation.");
+  } else if (m.type === "error") {
+    say(m.detail);
+  }
+}
+
+signaling = new Signaling(appointmentId, guest ? null : memberToken, {
+  message: onMessage,
+  status: say,
+  closed: (reason) => hook.state !== "ended" && ended(reason),
+});
+if (guest) signaling.firstToken = guestToken();
+say("Connexion à l'appel…");
+await signaling.connect();
+
+function toggle(button, on, labels) {
+  button.setAttribute("aria-pressed", String(!on));
+  button.textContent = on ? labels[0] : labels[1];
+}
+
+$("btn-mic").addEventListener("click", (e) => {
+  flags.audio = !flags.audio;
+  stream.getAudioTracks().forEach((t) => (t.enabled = flags.audio));
+  toggle(e.currentTarget, flags.audio, ["Couper le micro", "Réactiver le micro"]);
+  send({ type: "state", ...flags });
+});
+
+$("btn-cam").addEventListener("click", (e) => {
+  flags.video = !flags.video;
+  stream.getVideoTracks().forEach((t) => (t.enabled = flags.video));
+  $("local-video").parentElement.classList.toggle("camera-off", !flags.video);
+  toggle(e.currentTarget, flags.video, ["Couper la caméra", "Réactiver la caméra"]);
+  send({ type: "state", ...flags });
+});
+
+let screenTrack = null;
+async function stopScreen() {
+  screenTrack?.stop();
+  screenTrack = null;
+  flags.screen = false;
+  await mesh.replaceVideo(stream.getVideoTracks()[0]);
+  $("local-video").srcObject = stream;
+  toggle($("btn-screen"), true, ["Partager l'écran", "Arrêter le partage"]);
+  send({ type: "state", ...flags });
+}
+$("btn-screen").addEventListener("click", async () => {
+  if (screenTrack) return stopScreen();
+  try {
+    const display = await navigator.mediaDevices.getDisplayMedia({ video: true });
+    screenTrack = display.getVideoTracks()[0];
+    screenTrack.addEventListener("ended", stopScreen);
+    await mesh.replaceVideo(screenTrack);
+    $("local-video").srcObject = display;
+    flags.screen = true;
+    toggle($("btn-screen"), false, ["Partager l'écran", "Arrêter le partage"]);
+    send({ type: "state", ...flags });
+  } catch {
+    say("Partage d'écran annulé ou indisponible.");
+  }
+});
+
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("chat-input").value.trim();
+  if (!text) return;
+  send({ type: "chat", text });
+  addChat("Vous", text, new Date().toISOString());
+  $("chat-input").value = "";
+});
+
+$("btn-end")?.addEventListener("click", () => {
+  if (confirm("Terminer la téléconsultation pour tous les participants ?")) send({ type: "end" });
+});
+hook.end = () => send({ type: "end" }); // the tests end without the confirmation dialog
+
+$("btn-leave")?.addEventListener("click", () => {
+  signaling.leave();
+  ended("Vous avez quitté l'appel.");
+});
+
+$("btn-invite")?.addEventListener("click", (e) => {
+  const form = $("invite-form");
+  form.classList.toggle("hidden");
+  e.currentTarget.setAttribute("aria-expanded", String(!form.classList.contains("hidden")));
+});
+$("invite-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const response = await fetch(`/api/teleconsultations/${appointmentId}/call/invitations`, {
+    method: "POST",
+    headers: { "x-csrf-token": csrf, "content-type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ display_name: $("invite-name").value }),
+  });
+  const body = await response.json();
+  $("invite-link").textContent = response.ok
+    ? `Lien à usage unique (30 min) : ${location.origin}${body.url}`
+    : body.detail || "Invitation impossible.";
+  if (response.ok) hook.invitation = body.url;
+});

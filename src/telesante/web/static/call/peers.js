@@ -1,0 +1,142 @@
+// The mesh: one RTCPeerConnection per other participant (at most three).
+// Whoever was in the call first offers to a newcomer, so two offers never cross.
+
+import { applyProfile, level, sample } from "./quality.js";
+
+export class Mesh {
+  constructor({ stream, send, onRemote, onGone, onQuality }) {
+    this.stream = stream;
+    this.send = send;
+    this.onRemote = onRemote;
+    this.onGone = onGone;
+    this.onQuality = onQuality;
+    this.ice = { iceServers: [] };
+    this.peers = new Map();
+    this.videoTrack = stream.getVideoTracks()[0] || null;
+    this.timer = setInterval(() => this.measure(), 2000);
+  }
+
+  configure(ice) {
+    this.ice = ice;
+  }
+
+  add(peer, offerer) {
+    this.remove(peer.id);
+    const pc = new RTCPeerConnection(this.ice);
+    const entry = { peer, pc, offerer, pending: [], stats: null, profile: "good", bad: 0, restarts: 0, reportedRelay: false };
+    this.peers.set(peer.id, entry);
+    for (const track of this.stream.getTracks()) {
+      const sender = pc.addTrack(track, this.stream);
+      if (track.kind === "video" && this.videoTrack && this.videoTrack !== track) sender.replaceTrack(this.videoTrack);
+    }
+    pc.onicecandidate = (e) => e.candidate && this.signal(peer.id, { candidate: e.candidate.toJSON() });
+    pc.ontrack = (e) => this.onRemote(peer, e.streams[0] || new MediaStream([e.track]));
+    pc.oniceconnectionstatechange = () => this.iceChanged(entry);
+    if (offerer) this.offer(entry, false);
+    return entry;
+  }
+
+  async offer(entry, restart) {
+    const offer = await entry.pc.createOffer(restart ? { iceRestart: true } : {});
+    await entry.pc.setLocalDescription(offer);
+    this.signal(entry.peer.id, { sdp: entry.pc.localDescription.toJSON() });
+  }
+
+  signal(to, data) {
+    this.send({ type: "signal", to, data });
+  }
+
+  async receive(from, data, peerInfo) {
+    let entry = this.peers.get(from);
+    if (!entry) entry = this.add(peerInfo || { id: from, name: "Participant", role: "" }, false);
+    const pc = entry.pc;
+    if (data.sdp) {
+      await pc.setRemoteDescription(data.sdp);
+      if (data.sdp.type === "offer") {
+        await pc.setLocalDescription(await pc.createAnswer());
+        this.signal(from, { sdp: pc.localDescription.toJSON() });
+      }
+      for (const candidate of entry.pending.splice(0)) await pc.addIceCandidate(candidate);
+    } else if (data.candidate) {
+      if (pc.remoteDescription) await pc.addIceCandidate(data.candidate);
+      else entry.pending.push(data.candidate);
+    } else if (data.restart && entry.offerer) {
+      this.restart(entry);
+    }
+  }
+
+  iceChanged(entry) {
+    const state = entry.pc.iceConnectionState;
+    clearTimeout(entry.restartTimer);
+    if (state === "failed") this.restart(entry);
+    // "disconnected" often heals by itself; restart only if it lasts.
+    if (state === "disconnected") entry.restartTimer = setTimeout(() => this.restart(entry), 4000);
+  }
+
+  restart(entry) {
+    if (!this.peers.has(entry.peer.id) || entry.pc.connectionState === "closed") return;
+    entry.restarts += 1;
+    this.send({ type: "incident", kind: "ice_restart", detail: `avec ${entry.peer.name}, essai ${entry.restarts}` });
+    if (entry.offerer) this.offer(entry, true);
+    else this.signal(entry.peer.id, { restart: true }); // the offerer restarts, so offers never cross
+  }
+
+  remove(id) {
+    const entry = this.peers.get(id);
+    if (!entry) return;
+    clearTimeout(entry.restartTimer);
+    entry.pc.close();
+    this.peers.delete(id);
+    this.onGone(id);
+  }
+
+  async replaceVideo(track) {
+    this.videoTrack = track;
+    for (const { pc } of this.peers.values()) {
+      for (const sender of pc.getSenders()) {
+        if (sender.track?.kind === "video" || (sender.track === null && track)) await sender.replaceTrack(track);
+      }
+    }
+  }
+
+  async measure() {
+    let worst = "unknown";
+    const order = ["unknown", "good", "fair", "poor"];
+    for (const entry of this.peers.values()) {
+      const s = await sample(entry.pc, entry.stats);
+      entry.stats = s;
+      const now = level(s);
+      if (order.indexOf(now) > order.indexOf(worst)) worst = now;
+      await this.adapt(entry, now);
+      if (s.pair?.local === "relay" && this.ice.iceTransportPolicy !== "relay" && !entry.reportedRelay) {
+        entry.reportedRelay = true;
+        this.send({ type: "incident", kind: "relay_fallback", detail: `relais ${s.pair.protocol} avec ${entry.peer.name}` });
+      }
+    }
+    this.onQuality(worst, [...this.peers.values()].map((e) => e.stats));
+  }
+
+  async adapt(entry, now) {
+    // Two bad samples in a row before degrading, one good one to come back: no flapping on a blip.
+    entry.bad = now === "fair" || now === "poor" ? entry.bad + 1 : 0;
+    const target = now === "unknown" ? entry.profile : entry.bad >= 2 || now === "good" ? now : entry.profile;
+    if (target === entry.profile) return;
+    if (target !== "good") this.send({ type: "incident", kind: "poor_network", detail: `réseau ${target}, vidéo réduite` });
+    entry.profile = target;
+    await applyProfile(entry.pc, target).catch(() => {});
+  }
+
+  async report() {
+    const out = [];
+    for (const entry of this.peers.values()) {
+      const s = await sample(entry.pc, null);
+      out.push({ id: entry.peer.id, name: entry.peer.name, role: entry.peer.role, framesDecoded: s.framesDecoded, pair: s.pair, ice: entry.pc.iceConnectionState });
+    }
+    return out;
+  }
+
+  close() {
+    clearInterval(this.timer);
+    for (const id of [...this.peers.keys()]) this.remove(id);
+  }
+}

@@ -1,0 +1,87 @@
+"""Real calls in Debian's Chromium with fake camera and micro: frames decoded on every side."""
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import Browser, Page
+
+from telesante.db import transaction
+from telesante.runtime import Runtime
+from telesante.teleconsultation.call.settings import TurnSettings
+from telesante.teleconsultation.models import Appointment
+from tests.call.conftest import TURN_SECRET, Call, call_page, until, wait_frames, wait_joined
+
+
+async def both_in_call(browser: Browser, live_server: str, runtime: Runtime, call: Call) -> tuple[Page, Page]:
+    doctor = await call_page(browser, live_server, runtime, call.doctor, call.appointment.id)
+    await wait_joined(doctor)
+    patient = await call_page(browser, live_server, runtime, call.patient, call.appointment.id)
+    await wait_joined(patient)
+    return doctor, patient
+
+
+async def test_doctor_and_patient_see_each_other_chat_and_the_doctor_ends(
+    browser: Browser, live_server: str, runtime: Runtime, call: Call, artifacts: Path
+) -> None:
+    doctor, patient = await both_in_call(browser, live_server, runtime, call)
+    for page in (doctor, patient):
+        await wait_frames(page)
+    await patient.fill("#chat-input", "Bonjour docteur, je vous entends bien.")
+    await patient.click("#chat-form button")
+    await until(doctor, "window.telesanteCall.messages.some(m => m.text.includes('je vous entends'))")
+    await doctor.click("#btn-mic")
+    await patient.wait_for_selector(".tile-state:has-text('micro coupé')")
+    await doctor.screenshot(path=artifacts / "call-doctor.png")
+    await patient.screenshot(path=artifacts / "call-patient.png")
+    await doctor.evaluate("window.telesanteCall.end()")
+    for page in (doctor, patient):
+        await until(page, "window.telesanteCall.state === 'ended'")
+    assert "terminé la téléconsultation" in (await patient.text_content("#call-status") or "")
+    async with transaction(runtime.sessionmaker) as db:
+        appointment = await db.get(Appointment, call.appointment.id)
+        assert appointment and appointment.status == "done"
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+async def test_relay_only_through_coturn(
+    browser: Browser,
+    app: FastAPI,
+    live_server: str,
+    runtime: Runtime,
+    call: Call,
+    coturn: int,
+    transport: str,
+    artifacts: Path,
+) -> None:
+    app.state.call_turn = TurnSettings(
+        urls=f"turn:127.0.0.1:{coturn}?transport={transport}", secret=TURN_SECRET, relay_only=True
+    )
+    doctor, patient = await both_in_call(browser, live_server, runtime, call)
+    for page in (doctor, patient):
+        (peer,) = await wait_frames(page)
+        assert peer["pair"] == {"local": "relay", "remote": "relay", "protocol": transport}, peer
+    await patient.screenshot(path=artifacts / f"call-relay-{transport}.png")
+
+
+async def test_a_companion_joins_with_a_one_time_link(
+    browser: Browser, live_server: str, runtime: Runtime, call: Call, artifacts: Path
+) -> None:
+    doctor, _ = await both_in_call(browser, live_server, runtime, call)
+    await doctor.click("#btn-invite")
+    await doctor.fill("#invite-name", "Infirmière Petit")
+    await doctor.click("#invite-form button")
+    await until(doctor, "window.telesanteCall.invitation")
+    link = await doctor.evaluate("window.telesanteCall.invitation")
+    guest = await (await browser.new_context()).new_page()  # no account, no session
+    await guest.goto(live_server + link)
+    await wait_joined(guest)
+    assert "jeton" not in guest.url  # the token left the address bar
+    report = await wait_frames(guest, peers=2)
+    assert {p["role"] for p in report} == {"professional", "patient"}
+    await wait_frames(doctor, peers=2)
+    await guest.screenshot(path=artifacts / "call-companion.png")
+    stolen = await (await browser.new_context()).new_page()
+    await stolen.goto(live_server + link)
+    await until(stolen, "window.telesanteCall?.state === 'ended'")
+    assert "déjà utilisé" in (await stolen.text_content("#call-status") or "")
