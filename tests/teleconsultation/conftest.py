@@ -57,6 +57,23 @@ async def next_slot(client: AsyncClient, practice: Practice, patient: Person, af
     return next(s for s in map(datetime.fromisoformat, response.json()) if s >= threshold)
 
 
+async def book(client: AsyncClient, practice: Practice, patient: Person, after: timedelta) -> dict[str, str]:
+    """The patient books the first free slot after `after`; returns the appointment."""
+    slot = await next_slot(client, practice, patient, after)
+    response = await client.post(
+        "/api/teleconsultations",
+        headers=patient.headers,
+        json={
+            "professional_id": practice.doctor.professional.id,
+            "consultation_type_id": practice.type_id,
+            "starts_at": slot.isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.text
+    appointment: dict[str, str] = response.json()
+    return appointment
+
+
 async def many_patients(runtime: Runtime, world: World, carer: Person, count: int) -> list[Person]:
     """Patients with API tokens, without paying argon2 for each account."""
     people = []
@@ -77,4 +94,4 @@ async def many_patients(runtime: Runtime, world: World, carer: Person, count: in
     return people
 
 
-__all__ = ["Practice", "many_patients", "next_slot", "practice", "time"]
+__all__ = ["Practice", "book", "many_patients", "next_slot", "practice", "time"]

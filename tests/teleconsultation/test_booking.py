@@ -13,7 +13,7 @@ from telesante.jobs.worker import Worker
 from telesante.runtime import Runtime
 from telesante.teleconsultation.models import Appointment
 from tests.fixtures.world import World
-from tests.teleconsultation.conftest import Practice, many_patients, next_slot
+from tests.teleconsultation.conftest import Practice, book, many_patients, next_slot
 
 
 async def test_fifty_patients_racing_for_one_slot_end_with_one_booking(
@@ -84,18 +84,7 @@ async def test_cancel_and_move_within_the_professionals_notice(
     client: AsyncClient, world: World, runtime: Runtime, practice: Practice
 ) -> None:
     me = await world.patient(practice.doctor, with_account=True)
-    slot = await next_slot(client, practice, me, timedelta(days=2))
-    booked = (
-        await client.post(
-            "/api/teleconsultations",
-            headers=me.headers,
-            json={
-                "professional_id": practice.doctor.professional.id,
-                "consultation_type_id": practice.type_id,
-                "starts_at": slot.isoformat(),
-            },
-        )
-    ).json()
+    booked = await book(client, practice, me, timedelta(days=2))
     later = await next_slot(client, practice, me, timedelta(days=2, hours=3))
     moved = await client.post(
         f"/api/teleconsultations/{booked['id']}/move",

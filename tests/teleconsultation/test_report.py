@@ -9,7 +9,7 @@ from telesante.db import transaction, utcnow
 from telesante.runtime import Runtime
 from telesante.teleconsultation.models import Appointment
 from tests.fixtures.world import World
-from tests.teleconsultation.conftest import Practice, next_slot
+from tests.teleconsultation.conftest import Practice, book
 
 SECTIONS = {
     "motif": "Toux depuis 5 jours",
@@ -24,18 +24,7 @@ async def held_call(
     client: AsyncClient, world: World, runtime: Runtime, practice: Practice
 ) -> tuple[object, str]:
     me = await world.patient(practice.doctor, with_account=True)
-    slot = await next_slot(client, practice, me, timedelta(days=1))
-    booked = (
-        await client.post(
-            "/api/teleconsultations",
-            headers=me.headers,
-            json={
-                "professional_id": practice.doctor.professional.id,
-                "consultation_type_id": practice.type_id,
-                "starts_at": slot.isoformat(),
-            },
-        )
-    ).json()
+    booked = await book(client, practice, me, timedelta(days=1))
     async with transaction(runtime.sessionmaker) as db:
         await db.execute(
             update(Appointment).values(
@@ -98,18 +87,7 @@ async def test_only_the_consulting_professional_writes_and_not_before_the_call(
     client: AsyncClient, world: World, runtime: Runtime, practice: Practice
 ) -> None:
     me = await world.patient(practice.doctor, with_account=True)
-    slot = await next_slot(client, practice, me, timedelta(days=1))
-    booked = (
-        await client.post(
-            "/api/teleconsultations",
-            headers=me.headers,
-            json={
-                "professional_id": practice.doctor.professional.id,
-                "consultation_type_id": practice.type_id,
-                "starts_at": slot.isoformat(),
-            },
-        )
-    ).json()
+    booked = await book(client, practice, me, timedelta(days=1))
     url = f"/api/teleconsultations/{booked['id']}/report"
     early = await client.put(url, json=SECTIONS, headers=practice.doctor.headers)
     assert early.status_code == 409

@@ -11,25 +11,14 @@ from telesante.db import transaction, utcnow
 from telesante.runtime import Runtime
 from telesante.teleconsultation.models import Appointment
 from tests.fixtures.world import World
-from tests.teleconsultation.conftest import Practice, next_slot
+from tests.teleconsultation.conftest import Practice, book
 
 
 async def booked_in(
     client: AsyncClient, world: World, runtime: Runtime, practice: Practice, minutes: float
 ) -> tuple[object, str]:
     me = await world.patient(practice.doctor, with_account=True)
-    slot = await next_slot(client, practice, me, timedelta(days=1))
-    appointment = (
-        await client.post(
-            "/api/teleconsultations",
-            headers=me.headers,
-            json={
-                "professional_id": practice.doctor.professional.id,
-                "consultation_type_id": practice.type_id,
-                "starts_at": slot.isoformat(),
-            },
-        )
-    ).json()
+    appointment = await book(client, practice, me, timedelta(days=1))
     async with transaction(runtime.sessionmaker) as db:  # bring the appointment close to now
         start = utcnow() + timedelta(minutes=minutes)
         await db.execute(
