@@ -23,8 +23,11 @@ from telesante.patients.access import access_patient
 from telesante.patients.break_glass import open_break_glass
 from telesante.patients.models import CareRelation, Patient
 from telesante.patients.schemas import CareRelationCreate, Ins, PatientCreate
+from telesante.prescriptions.schemas import LineIn, PrescriptionCreate
+from telesante.prescriptions.service import create_prescription
+from telesante.prescriptions.signing import load_signer
 from telesante.runtime import Runtime
-from telesante.settings import Settings
+from telesante.settings import Settings, get_settings
 from telesante.teleconsultation.models import Appointment, ConsultationType, OpeningHours
 from telesante.timeline.service import add_entry
 
@@ -68,6 +71,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
             profession=profession,
             specialty=specialty,
             email=email_of(given, family),
+            phone=f"+33 1 40 00 {index:02d} {index * 7 % 100:02d}",
         )
         professional.organisations = [organisations[o] for o in orgs]
         db.add(professional)
@@ -85,6 +89,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
         )
     await _load_patients(db, rng, patient_count, professionals, accounts)
     await _agendas(db, professionals)
+    await _prescription(db, accounts["martin"])
 
 
 async def _load_patients(
@@ -260,6 +265,38 @@ async def _agendas(db: AsyncSession, professionals: dict[str, Professional]) -> 
         )
 
 
+async def _prescription(db: AsyncSession, gp_user: User) -> str:
+    """A signed e-prescription for patient1, for the demo pharmacist to verify and dispense."""
+    patient_id = await db.scalar(select(User.patient_id).where(User.email == "patient1@demo.telesante.fr"))
+    line = LineIn(
+        dci="paracétamol",
+        drug="Paracétamol",
+        dose="1 g",
+        form="comprimé",
+        posology="1 comprimé toutes les 6 heures si douleur, 4 par jour au plus",
+        duration="5 jours",
+        quantity="20 comprimés",
+        packs=2,
+        renewals=1,
+    )
+    actor = Actor(user=gp_user, mfa_passed=True, via="system")
+    created, _ = await create_prescription(
+        db,
+        actor,
+        PrescriptionCreate(patient_id=patient_id or "", patient_weight_kg=62, lines=[line]),
+        load_signer(get_settings()),
+    )
+    return created.public_id
+
+
+async def _latest_prescription(db: AsyncSession) -> str:
+    from telesante.prescriptions.models import Prescription
+
+    return str(
+        await db.scalar(select(Prescription.public_id).order_by(Prescription.issued_at.desc()).limit(1))
+    )
+
+
 async def _summary(db: AsyncSession, settings: Settings) -> str:
     users = list(await db.scalars(select(User).order_by(User.role, User.email)))
     lines = [
@@ -269,6 +306,8 @@ async def _summary(db: AsyncSession, settings: Settings) -> str:
         "Patients get a one-time code by e-mail; without SMTP it is written in this server's log.",
         "Today: Dr Claire Martin has téléconsultations, one patient already in her waiting room;",
         "patient1 has one in a few minutes (Téléconsultations > Entrer en salle d'attente).",
+        "The pharmacist marc.roux@demo.telesante.fr verifies and dispenses patient1's e-prescription",
+        f"at /pharmacie (number {await _latest_prescription(db)}).",
         "Accounts:",
     ]
     lines += [f"  {u.role:<13} {u.email}" for u in users]
