@@ -1,5 +1,6 @@
 """The call socket through a real server: who may join, what is relayed, what is recorded."""
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,7 @@ def url(live_server: str, appointment_id: str, token: str) -> str:
 
 async def receive(socket: ClientConnection, kind: str) -> dict[str, Any]:
     while True:
-        message = json.loads(await socket.recv())
+        message = json.loads(await asyncio.wait_for(socket.recv(), 15))
         if message["type"] == kind:
             return message  # type: ignore[no-any-return]
 
@@ -118,11 +119,9 @@ async def test_relay_chat_incidents_and_end(live_server: str, runtime: Runtime, 
         await token_for(runtime, call, Role.professional),
         await token_for(runtime, call),
     )
-    async with (
-        websockets.connect(url(live_server, call.appointment.id, doctor_token)) as doctor,
-        websockets.connect(url(live_server, call.appointment.id, patient_token)) as patient,
-    ):
-        me = (await receive(doctor, "welcome"))["you"]
+    async with websockets.connect(url(live_server, call.appointment.id, doctor_token)) as doctor:
+        me = (await receive(doctor, "welcome"))["you"]  # in the call before the patient comes
+        patient = await websockets.connect(url(live_server, call.appointment.id, patient_token))
         patient_me = (await receive(patient, "welcome"))["you"]
         assert (await receive(doctor, "joined"))["peer"] == patient_me
         await doctor.send(
@@ -138,6 +137,7 @@ async def test_relay_chat_incidents_and_end(live_server: str, runtime: Runtime, 
         assert "seul le professionnel" in (await receive(patient, "error"))["detail"]
         await doctor.send(json.dumps({"type": "end"}))
         assert (await receive(patient, "ended"))["from"] == me["id"]
+        await patient.close()
     async with transaction(runtime.sessionmaker) as db:
         appointment = await db.get(Appointment, call.appointment.id)
         assert appointment and appointment.status == "done" and appointment.ended_at
@@ -156,13 +156,12 @@ async def test_relay_chat_incidents_and_end(live_server: str, runtime: Runtime, 
 
 
 async def test_a_reconnection_replaces_the_old_leg(live_server: str, runtime: Runtime, call: Call) -> None:
-    async with (
-        websockets.connect(
-            url(live_server, call.appointment.id, await token_for(runtime, call, Role.professional))
-        ) as doctor,
-        websockets.connect(url(live_server, call.appointment.id, await token_for(runtime, call))) as first,
-    ):
-        await receive(doctor, "welcome")
+    doctor_url = url(live_server, call.appointment.id, await token_for(runtime, call, Role.professional))
+    async with websockets.connect(doctor_url) as doctor:
+        await receive(doctor, "welcome")  # in the call before the patient comes
+        first = await websockets.connect(
+            url(live_server, call.appointment.id, await token_for(runtime, call))
+        )
         rejoin = (await receive(first, "welcome"))["rejoin"]
         old = (await receive(doctor, "joined"))["peer"]["id"]
         async with websockets.connect(url(live_server, call.appointment.id, rejoin)) as second:
