@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import websockets
 from httpx import AsyncClient
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from telesante.db import transaction, utcnow
 from telesante.runtime import Runtime
@@ -73,6 +73,22 @@ async def test_too_early_then_waiting_then_admitted(
         f"/api/teleconsultations/{appointment_id}/admit", headers=practice.doctor.headers
     )
     assert twice.status_code == 409 and "in_call" in twice.json()["detail"]
+    async with runtime.engine.connect() as conn:
+        audited = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT actor_role FROM audit_events WHERE resource_type = 'Appointment' "
+                        "AND action = 'update' "
+                        "AND resource_id = :a ORDER BY at"
+                    ),
+                    {"a": appointment_id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert list(audited) == ["patient", "professional"]  # entering the waiting room, then the admission
 
 
 async def test_the_professional_sees_the_patient_arrive_live(

@@ -209,29 +209,13 @@ async def my_appointments(db: DbSession, actor: CurrentActor) -> list[Appointmen
 @router.get("/teleconsultations/{appointment_id}")
 async def read_appointment(appointment_id: str, db: DbSession, actor: CurrentActor) -> AppointmentOut:
     appointment = await waiting.appointment_for(db, actor, appointment_id)
-    record(
-        db,
-        actor,
-        action="read",
-        resource_type="Appointment",
-        resource_id=appointment.id,
-        patient_id=appointment.patient_id,
-    )
     return out(appointment)
 
 
 @router.post("/teleconsultations/{appointment_id}/cancel")
 async def cancel(appointment_id: str, request: Request, db: DbSession, actor: CurrentActor) -> AppointmentOut:
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
     await booking.cancel(db, bus_of(request), actor, appointment)
-    record(
-        db,
-        actor,
-        action="update",
-        resource_type="Appointment",
-        resource_id=appointment.id,
-        patient_id=appointment.patient_id,
-    )
     return out(appointment)
 
 
@@ -239,16 +223,8 @@ async def cancel(appointment_id: str, request: Request, db: DbSession, actor: Cu
 async def move(
     appointment_id: str, data: MoveIn, request: Request, db: DbSession, actor: CurrentActor
 ) -> AppointmentOut:
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
     await booking.reschedule(db, bus_of(request), actor, appointment, data.starts_at)
-    record(
-        db,
-        actor,
-        action="update",
-        resource_type="Appointment",
-        resource_id=appointment.id,
-        patient_id=appointment.patient_id,
-    )
     return out(appointment)
 
 
@@ -257,13 +233,13 @@ async def enter_waiting_room(
     appointment_id: str, request: Request, db: DbSession, actor: CurrentActor
 ) -> AppointmentOut:
     """The patient enters the waiting room, up to 10 minutes before the appointment."""
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
     return out(await waiting.enter(db, bus_of(request), actor, appointment))
 
 
 @router.post("/teleconsultations/{appointment_id}/admit")
 async def admit(appointment_id: str, request: Request, db: DbSession, actor: CurrentActor) -> AppointmentOut:
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
     return out(await waiting.admit(db, bus_of(request), actor, appointment))
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from telesante.audit.service import record
 from telesante.auth.actor import Actor
 from telesante.consent.service import require_consent
 from telesante.db import after_commit, utcnow
@@ -25,14 +26,24 @@ class Waiting:
     waited: timedelta
 
 
-async def appointment_for(db: AsyncSession, actor: Actor, appointment_id: str) -> Appointment:
-    """The appointment if the actor is its patient or its professional; 404 otherwise."""
+async def appointment_for(
+    db: AsyncSession, actor: Actor, appointment_id: str, action: str = "read"
+) -> Appointment:
+    """The appointment if the actor is its patient or its professional (audited); 404 otherwise."""
     appointment = await db.get(Appointment, appointment_id)
     if appointment is None or not (
         (actor.patient_id and appointment.patient_id == actor.patient_id)
         or (actor.professional_id and appointment.professional_id == actor.professional_id)
     ):
         raise NotFound("rendez-vous introuvable")
+    record(
+        db,
+        actor,
+        action=action,
+        resource_type="Appointment",
+        resource_id=appointment.id,
+        patient_id=appointment.patient_id,
+    )
     return appointment
 
 
