@@ -20,39 +20,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-FAMILIES = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefebvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "André",
-    "Lefèvre",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "François",
-    "Martinez",
-]
-GIVEN = ["Marie", "Jean", "Camille", "Louis", "Léa", "Hugo", "Chloé", "Paul", "Inès", "Arthur"]
+
+def name_lists() -> tuple[list[str], list[str]]:
+    from telesante.demo.data import FAMILY_NAMES, GIVEN_F, GIVEN_M
+
+    return FAMILY_NAMES, [g.split()[0] for g in GIVEN_F + GIVEN_M]
 
 
 async def load(url: str, count: int) -> tuple[str, list[str]]:
@@ -92,7 +64,7 @@ async def load(url: str, count: int) -> tuple[str, list[str]]:
         for index in range(start, min(start + 5000, count)):
             sex = "F" if index % 2 else "M"
             birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))
-            family = rng.choice(FAMILIES)
+            family = rng.choice(name_lists()[0])
             nir = make_nir(
                 sex,
                 birth,
@@ -109,7 +81,7 @@ async def load(url: str, count: int) -> tuple[str, list[str]]:
                     ins_oid="urn:oid:1.2.250.1.213.1.4.10",
                     identity_status="QUAL" if unique else "PROV",
                     birth_family_name=family,
-                    birth_given_names=rng.choice(GIVEN),
+                    birth_given_names=rng.choice(name_lists()[1]),
                     sex=sex,
                     birth_date=birth,
                     search_name=fold(family),
@@ -147,7 +119,7 @@ async def measure(token: str, matricules: list[str], queries: int) -> dict[str, 
     rng = random.Random(11)
     kinds = {
         "identifier": lambda: {"identifier": f"urn:oid:1.2.250.1.213.1.4.10|{rng.choice(matricules)}"},
-        "name": lambda: {"name": rng.choice(FAMILIES)[:3], "_count": "20"},
+        "name": lambda: {"name": rng.choice(name_lists()[0])[:3], "_count": "20"},
         "birthdate": lambda: {
             "birthdate": (date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))).isoformat()
         },

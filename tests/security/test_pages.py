@@ -34,6 +34,8 @@ async def test_the_patient_page_shows_who_consulted_the_record(
     home = await client.get("/", follow_redirects=True)
     assert "Qui a consulté mon dossier" in home.text
     assert "Dr Claire Lemaire" in home.text and "a consulté" in home.text
+    assert "<title>Marie DURAND · Telesante</title>" in home.text
+    assert home.text.count("Qui a consulté mon dossier") == 1
 
 
 async def test_break_glass_from_the_page_then_the_banner(
