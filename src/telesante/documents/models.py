@@ -15,3 +15,7 @@ class Document(IdMixin, TimestampMixin, Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(EncryptedBytes)
+    # Set when the file was shared during a téléconsultation: it belongs to that encounter.
+    appointment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), index=True
+    )

@@ -1,7 +1,7 @@
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telesante.db import Base, IdMixin, TimestampMixin
@@ -67,6 +67,8 @@ class Appointment(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(12), default="booked")
     reason: Mapped[str | None] = mapped_column(EncryptedText)  # motif de consultation
     booked_by_user_id: Mapped[str] = mapped_column(String(36))
+    # Adressé par le médecin traitant: one of the parcours conditions of reimbursement (billing.md).
+    referred_by_gp: Mapped[bool] = mapped_column(default=False, server_default=false())
     cancelled_at: Mapped[datetime | None]
     waiting_since: Mapped[datetime | None]
     admitted_at: Mapped[datetime | None]
