@@ -16,6 +16,7 @@ from telesante.auth.routes import router as auth_api
 from telesante.auth.session_routes import router as session_api
 from telesante.auth.throttle import close_limiter
 from telesante.auth.webauthn_routes import router as webauthn_api
+from telesante.billing.pages import router as billing_pages
 from telesante.billing.routes import router as billing_api
 from telesante.consent.routes import router as consent_api
 from telesante.directory.routes import router as directory_api
@@ -40,6 +41,7 @@ from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
 from telesante.teleconsultation.call.routes import router as call_routes
 from telesante.teleconsultation.pages import router as teleconsultation_pages
+from telesante.teleconsultation.report_pages import router as report_pages
 from telesante.teleconsultation.routes import router as teleconsultation_api
 from telesante.web.auth_pages import router as auth_pages
 from telesante.web.guard import LoginRequired
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         consent_api,
         teleconsultation_api,
         billing_api,
+        billing_pages,
         documents_api,
         gdpr_api,
         notifications_api,
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         realtime_routes,
         auth_pages,
         teleconsultation_pages,
+        report_pages,
         call_routes,
         prescriptions_api,
         prescriptions_fhir,

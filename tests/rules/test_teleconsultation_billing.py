@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from telesante.billing.tariffs import tariff
-from telesante.billing.teleconsultation_rules import Facts, assess
+from telesante.billing.teleconsultation_rules import BY_GP_OF_RECORD, Facts, assess
 
 GP_OWN_PATIENT = Facts(
     on=date(2026, 11, 23),
@@ -84,3 +84,16 @@ def test_tariffs_are_dated(on: date, cents: int) -> None:
 def test_no_tariff_before_the_act_existed() -> None:
     with pytest.raises(LookupError):
         tariff("TCG", date(2017, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({}, BY_GP_OF_RECORD),  # the activity cap reads it back to leave the act out (share.py)
+        ({"is_gp_of_record": False, "referred_by_gp": True}, "adressé par le médecin traitant"),
+        ({"is_gp_of_record": False, "has_gp": False}, "exception : patient sans médecin traitant"),
+    ],
+)
+def test_the_parcours_reason_is_recorded(change: dict[str, object], why: str) -> None:
+    result = assess(replace(GP_OWN_PATIENT, **change))  # type: ignore[arg-type]
+    assert next(r.why for r in result.rules if r.name == "parcours") == why

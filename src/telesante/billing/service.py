@@ -31,7 +31,7 @@ async def bill_teleconsultation(db: AsyncSession, appointment: Appointment) -> B
         video_held=appointment.admitted_at is not None and appointment.status == "done",
         specialty=professional.specialty,
         is_gp_of_record=patient.gp_of_record_id == professional.id,
-        referred_by_gp=False,  # not captured at booking yet
+        referred_by_gp=appointment.referred_by_gp,
         has_gp=patient.gp_of_record_id is not None,
         patient_age=age_on(patient.birth_date, on),
         known_patient=await _known(db, patient.id, professional.id, appointment),

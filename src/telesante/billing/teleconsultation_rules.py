@@ -30,6 +30,9 @@ DIRECT_ACCESS = frozenset(
     }
 )
 GENERAL_PRACTICE = frozenset({"médecine générale"})
+# The parcours rule's reason when the professional is the patient's médecin traitant. Stored on the
+# billing line, it also tells the activity cap to leave the act out (share.py).
+BY_GP_OF_RECORD = "médecin traitant"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def assess(facts: Facts) -> Assessment:
         Rule(
             "parcours",
             in_pathway or exception is not None,
-            "médecin traitant"
+            BY_GP_OF_RECORD
             if facts.is_gp_of_record
             else "adressé par le médecin traitant"
             if facts.referred_by_gp

@@ -19,6 +19,8 @@ SEARCH_PARAMS = {
     "Slot": [("schedule", "reference"), ("start", "date")],
     "Appointment": [("patient", "reference")],
     "Encounter": [("patient", "reference")],
+    "Composition": [("patient", "reference"), ("encounter", "reference")],
+    "DocumentReference": [("patient", "reference"), ("encounter", "reference")],
     "MedicationRequest": [("patient", "reference")],
     "MedicationDispense": [("prescription", "token")],
 }

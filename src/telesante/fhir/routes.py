@@ -11,14 +11,16 @@ from telesante.consent import service as consent_service
 from telesante.deps import CurrentActor, DbSession
 from telesante.directory.models import Organisation, Professional, professional_organisations
 from telesante.errors import Forbidden, Invalid, NotFound
-from telesante.fhir import mapping, scheduling, traces
+from telesante.fhir import mapping, reports, scheduling, traces
 from telesante.fhir.capability import capability_statement
 from telesante.fhir.outcome import FHIR_JSON, FhirResponse
 from telesante.identifiers import systems
-from telesante.patients.access import access_patient, visible_patients
+from telesante.patients.access import NOT_FOUND, access_patient, visible_patients
 from telesante.patients.models import Patient
 from telesante.patients.service import name_matches
-from telesante.teleconsultation.models import Appointment
+from telesante.teleconsultation import report as teleconsultation_report
+from telesante.teleconsultation.models import Appointment, Report
+from telesante.teleconsultation.report_pdf import report_pdf
 from telesante.teleconsultation.schedule import slots as agenda_slots
 from telesante.teleconsultation.schedule import types_of as teleconsultation_types
 
@@ -294,6 +296,39 @@ async def search_appointment(request: Request, db: DbSession, actor: CurrentActo
     return _bundle(request, [scheduling.appointment_resource(a) for a in rows], False)
 
 
+async def _readable_appointment(
+    db: DbSession, actor: CurrentActor, appointment_id: str, kind: str
+) -> Appointment:
+    """An appointment of a patient the actor may see (gate, audited); one 404 whether missing or forbidden."""
+    appointment = await db.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(f"{kind} introuvable")
+    try:
+        await access_patient(
+            db, actor, appointment.patient_id, resource_type=kind, resource_id=appointment.id
+        )
+    except NotFound:
+        raise NotFound(f"{kind} introuvable") from None
+    return appointment
+
+
+@router.get("/Appointment/{appointment_id}", responses=FHIR_RESPONSES)
+async def read_appointment(appointment_id: str, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return scheduling.appointment_resource(
+        await _readable_appointment(db, actor, appointment_id, "Appointment")
+    )
+
+
+@router.get("/Encounter/{encounter_id}", responses=FHIR_RESPONSES)
+async def read_encounter(encounter_id: str, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """The encounter of a téléconsultation once it started (its id is the appointment's)."""
+    appointment = await _readable_appointment(db, actor, encounter_id, "Encounter")
+    resource = scheduling.encounter_resource(appointment)
+    if resource is None:  # booked, not held: no encounter yet
+        raise NotFound("Encounter introuvable")
+    return resource
+
+
 @router.get("/Encounter", responses=FHIR_RESPONSES)
 async def search_encounter(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     patient = await access_patient(db, actor, _patient_param(request), resource_type="Encounter")
@@ -305,3 +340,68 @@ async def search_encounter(request: Request, db: DbSession, actor: CurrentActor)
     )
     resources = [r for a in rows if (r := scheduling.encounter_resource(a))]
     return _bundle(request, resources, False)
+
+
+async def _readable_report(db: DbSession, actor: CurrentActor, report_id: str, resource_type: str) -> Report:
+    """A signed report the actor may read (gate, audited); one 404 whether missing or forbidden."""
+    found = await teleconsultation_report.signed_report_by_id(db, report_id)
+    if found is None:
+        raise NotFound(f"{resource_type} introuvable")
+    try:
+        await access_patient(db, actor, found.patient_id, resource_type=resource_type, resource_id=found.id)
+    except NotFound:
+        raise NotFound(f"{resource_type} introuvable") from None
+    return found
+
+
+async def _searched_reports(
+    request: Request, db: DbSession, actor: CurrentActor, resource_type: str
+) -> list[Report]:
+    """Signed reports by `patient` and/or `encounter`, through the access gate."""
+    params = request.query_params
+    encounter_id = (params.get("encounter") or "").removeprefix("Encounter/") or None
+    patient_id = (params.get("patient") or "").removeprefix("Patient/")
+    if not patient_id:
+        if encounter_id is None:
+            raise Invalid.field("patient", "required: Patient/{id}, or encounter=Encounter/{id}")
+        appointment = await db.get(Appointment, encounter_id)
+        if appointment is None:
+            raise NotFound(NOT_FOUND)
+        patient_id = appointment.patient_id
+    patient = await access_patient(db, actor, patient_id, action="search", resource_type=resource_type)
+    return await teleconsultation_report.signed_reports_of(db, patient.id, encounter_id, MAX_COUNT)
+
+
+async def _document_reference(request: Request, db: DbSession, found: Report) -> dict[str, Any]:
+    base = str(request.base_url).rstrip("/")
+    url = f"{base}/api/teleconsultations/{found.appointment_id}/report.pdf"
+    return reports.document_reference_resource(found, await report_pdf(db, found), url)
+
+
+@router.get("/Composition/{report_id}", responses=FHIR_RESPONSES)
+async def read_composition(report_id: str, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """A signed compte rendu of téléconsultation, for the patient and those who care for them."""
+    return reports.composition_resource(await _readable_report(db, actor, report_id, "Composition"))
+
+
+@router.get("/Composition", responses=FHIR_RESPONSES)
+async def search_composition(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """A patient's signed comptes rendus: `patient=`, `encounter=` or both."""
+    found = await _searched_reports(request, db, actor, "Composition")
+    return _bundle(request, [reports.composition_resource(r) for r in found], False)
+
+
+@router.get("/DocumentReference/{report_id}", responses=FHIR_RESPONSES)
+async def read_document_reference(
+    request: Request, report_id: str, db: DbSession, actor: CurrentActor
+) -> dict[str, Any]:
+    """The PDF of a signed compte rendu: its address, size and SHA-1."""
+    found = await _readable_report(db, actor, report_id, "DocumentReference")
+    return await _document_reference(request, db, found)
+
+
+@router.get("/DocumentReference", responses=FHIR_RESPONSES)
+async def search_document_reference(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    """The PDFs of a patient's signed comptes rendus: `patient=`, `encounter=` or both."""
+    found = await _searched_reports(request, db, actor, "DocumentReference")
+    return _bundle(request, [await _document_reference(request, db, r) for r in found], False)

@@ -45,6 +45,7 @@ async def book(
     type_id: str,
     starts_at: datetime,
     reason: str | None,
+    referred_by_gp: bool = False,
 ) -> Appointment:
     if actor.role != "patient" or not actor.patient_id:
         raise Forbidden("un patient réserve pour lui-même")
@@ -61,6 +62,7 @@ async def book(
         ends_at=starts_at + timedelta(minutes=kind.duration_minutes),
         status="booked",
         reason=reason,
+        referred_by_gp=referred_by_gp,
         booked_by_user_id=actor.user.id,
         incidents=[],
     )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from telesante.billing.activity import cap_warning
 from telesante.consent import service as consent
 from telesante.deps import DbSession
 from telesante.directory.models import Professional
@@ -41,7 +42,8 @@ async def my_teleconsultations(request: Request, db: DbSession, actor: PageActor
     )
     names = await _names(db, rows)
     room = await waiting.waiting_room(db, actor) if actor.professional_id else []
-    return page(request, "tlc_list.html", actor=actor, appointments=rows, names=names, room=room)
+    cap = await cap_warning(db, actor.professional_id) if actor.professional_id else None
+    return page(request, "tlc_list.html", actor=actor, appointments=rows, names=names, room=room, cap=cap)
 
 
 async def _names(db: DbSession, rows: list[Appointment]) -> dict[str, str]:
@@ -94,11 +96,19 @@ async def book(
     consultation_type_id: Annotated[str, Form(max_length=36)],
     starts_at: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)] = "",
+    referred_by_gp: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     try:
         moment = datetime.fromisoformat(starts_at)
         appointment = await booking.book(
-            db, bus_of(request), actor, professional_id, consultation_type_id, moment, reason or None
+            db,
+            bus_of(request),
+            actor,
+            professional_id,
+            consultation_type_id,
+            moment,
+            reason or None,
+            referred_by_gp == "oui",
         )
     except (AppError, ValueError) as exc:
         detail = exc.detail if isinstance(exc, AppError) else "créneau invalide"

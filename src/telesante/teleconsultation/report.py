@@ -16,14 +16,32 @@ from telesante.auth.actor import Actor
 from telesante.auth.models import User
 from telesante.db import utcnow
 from telesante.directory.models import Professional
-from telesante.errors import Conflict, Forbidden, NotFound
+from telesante.errors import Conflict, Forbidden, Invalid, NotFound
+from telesante.identifiers.systems import INS_TYPE_CODES
 from telesante.notifications.service import notify
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
-from telesante.teleconsultation.models import Appointment, Report
+from telesante.teleconsultation.models import Appointment, JoinToken, Report
 from telesante.timeline.service import add_entry
 
 SECTIONS = ("motif", "anamnese", "examen", "conclusion", "conduite")
+SECTION_LABELS = {
+    "motif": "Motif",
+    "anamnese": "Anamnèse",
+    "examen": "Examen",
+    "conclusion": "Conclusion",
+    "conduite": "Conduite à tenir",
+}
+ROLE_LABELS = {"professional": "Professionnel", "patient": "Patient", "companion": "Accompagnant"}
+# The kinds the call page reports (call/signaling.INCIDENT_KINDS).
+INCIDENT_LABELS = {
+    "reconnection": "Reconnexion",
+    "ice_restart": "Renégociation de la connexion (ICE)",
+    "relay_fallback": "Bascule sur le serveur relais (TURN)",
+    "poor_network": "Réseau dégradé",
+    "media_error": "Erreur caméra ou micro",
+}
+TEMPLATE_LABELS = {"renouvellement": "Renouvellement de traitement", "infection_orl": "Infection ORL"}
 TEMPLATES = {
     "renouvellement": {
         "motif": "Renouvellement de traitement",
@@ -52,6 +70,20 @@ class ReportSections(BaseModel):
     conduite: str = Field(default="", max_length=4000)
 
 
+def sections_of(report: Report) -> ReportSections:
+    return ReportSections.model_validate_json(report.sections)
+
+
+def with_template(sections: ReportSections, name: str) -> ReportSections:
+    """The sections with the empty ones filled from template `name`; what was written stays."""
+    template = TEMPLATES.get(name)
+    if template is None:
+        reason = "modèle de compte rendu inconnu : choisissez-en un dans la liste"
+        raise Invalid(reason, errors=[{"field": "template", "reason": reason}])
+    filled = {key: text or template.get(key, "") for key, text in sections.model_dump().items()}
+    return ReportSections.model_validate(filled)
+
+
 def _author(actor: Actor, appointment: Appointment) -> str:
     if actor.professional_id != appointment.professional_id:
         raise Forbidden("seul le professionnel de la téléconsultation rédige le compte rendu")
@@ -60,6 +92,30 @@ def _author(actor: Actor, appointment: Appointment) -> str:
 
 async def report_of(db: AsyncSession, appointment: Appointment) -> Report | None:
     return await db.scalar(select(Report).where(Report.appointment_id == appointment.id))
+
+
+async def signed_report(db: AsyncSession, actor: Actor, appointment: Appointment) -> Report:
+    """The signed report. A draft is a conflict for its author and, for anyone else, does not exist."""
+    found = await report_of(db, appointment)
+    if found is None or (found.status != "signed" and actor.professional_id != found.author_id):
+        raise NotFound("compte rendu introuvable")
+    if found.status != "signed":
+        raise Conflict("le compte rendu n'est pas encore signé")
+    return found
+
+
+async def signed_report_by_id(db: AsyncSession, report_id: str) -> Report | None:
+    found = await db.get(Report, report_id)
+    return found if found is not None and found.status == "signed" else None
+
+
+async def signed_reports_of(
+    db: AsyncSession, patient_id: str, appointment_id: str | None = None, limit: int = 100
+) -> list[Report]:
+    query = select(Report).where(Report.patient_id == patient_id, Report.status == "signed")
+    if appointment_id is not None:
+        query = query.where(Report.appointment_id == appointment_id)
+    return list(await db.scalars(query.order_by(Report.signed_at, Report.id).limit(limit)))
 
 
 async def save_draft(
@@ -93,7 +149,7 @@ async def sign(db: AsyncSession, bus: Bus | None, actor: Actor, appointment: App
         raise NotFound("aucun brouillon de compte rendu")
     if report.status == "signed":
         raise Conflict("le compte rendu est déjà signé")
-    sections = ReportSections.model_validate_json(report.sections)
+    sections = sections_of(report)
     if not sections.conclusion:
         raise Conflict("la conclusion est obligatoire pour signer")
     report.status, report.signed_at = "signed", utcnow()
@@ -119,6 +175,15 @@ async def sign(db: AsyncSession, bus: Bus | None, actor: Actor, appointment: App
 async def _frozen_record(db: AsyncSession, appointment: Appointment) -> dict[str, object]:
     professional = await db.get(Professional, appointment.professional_id)
     patient = await db.get(Patient, appointment.patient_id)
+    companions = await db.scalars(
+        select(JoinToken.display_name)
+        .where(
+            JoinToken.appointment_id == appointment.id,
+            JoinToken.role == "companion",
+            JoinToken.used_at.is_not(None),
+        )
+        .order_by(JoinToken.used_at)
+    )
     return {
         "participants": [
             {
@@ -126,13 +191,31 @@ async def _frozen_record(db: AsyncSession, appointment: Appointment) -> dict[str
                 "name": professional.display_name if professional else "",
                 "rpps": professional.rpps if professional else None,
             },
-            {"role": "patient", "name": patient.display_name if patient else ""},
+            _patient_identity(patient),
+            *({"role": "companion", "name": name} for name in companions),
         ],
         "starts_at": appointment.starts_at.isoformat(),
         "admitted_at": appointment.admitted_at.isoformat() if appointment.admitted_at else None,
         "ended_at": appointment.ended_at.isoformat() if appointment.ended_at else None,
         "incidents": list(appointment.incidents or []),
     }
+
+
+def _patient_identity(patient: Patient | None) -> dict[str, object]:
+    """The patient as identified on the signed report; the INS only for a qualified identity."""
+    if patient is None:
+        return {"role": "patient", "name": ""}
+    identity: dict[str, object] = {
+        "role": "patient",
+        "name": patient.display_name,
+        "birth_date": patient.birth_date.isoformat(),
+    }
+    if patient.identity_status == "QUAL" and patient.ins_matricule and patient.ins_oid:
+        identity["ins"] = {
+            "matricule": patient.ins_matricule,
+            "type": INS_TYPE_CODES.get(patient.ins_oid, ""),
+        }
+    return identity
 
 
 async def _send_to_gp(db: AsyncSession, bus: Bus | None, appointment: Appointment, report: Report) -> None:

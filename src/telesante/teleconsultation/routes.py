@@ -1,8 +1,8 @@
 import json
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from telesante.directory.models import Professional
 from telesante.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
-from telesante.teleconsultation import booking, report, waiting
+from telesante.teleconsultation import booking, report, report_pdf, waiting
 from telesante.teleconsultation import schedule as agenda
 from telesante.teleconsultation.models import Appointment, ConsultationType, Report
 from telesante.teleconsultation.schedule import ConsultationTypeIn, PeriodIn
@@ -47,6 +47,7 @@ class BookingIn(BaseModel):
     consultation_type_id: str
     starts_at: datetime
     reason: str | None = Field(default=None, max_length=2000, description="motif de consultation")
+    referred_by_gp: bool = Field(default=False, description="adressé(e) par son médecin traitant")
 
 
 class MoveIn(BaseModel):
@@ -173,6 +174,7 @@ async def book(data: BookingIn, request: Request, db: DbSession, actor: CurrentA
         data.consultation_type_id,
         data.starts_at,
         data.reason,
+        data.referred_by_gp,
     )
     record(
         db,
@@ -332,3 +334,31 @@ async def read_report(appointment_id: str, db: DbSession, actor: CurrentActor) -
         db, actor, action="read", resource_type="Report", resource_id=found.id, patient_id=found.patient_id
     )
     return report_out(found)
+
+
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Le compte rendu signé, imprimable", "content": {"application/pdf": {}}},
+    409: {"description": "The report is still a draft (its author asks)"},
+}
+
+
+@router.get("/teleconsultations/{appointment_id}/report.pdf", response_class=Response, responses=PDF)
+async def read_report_pdf(appointment_id: str, db: DbSession, actor: CurrentActor) -> Response:
+    """The signed compte rendu as a PDF, for the patient and the professional of the téléconsultation."""
+    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    signed = await report.signed_report(db, actor, appointment)
+    data = await report_pdf.report_pdf(db, signed)
+    record(
+        db,
+        actor,
+        action="read",
+        resource_type="ReportPdf",
+        resource_id=signed.id,
+        patient_id=signed.patient_id,
+    )
+    name = f"compte-rendu-{appointment.starts_at.astimezone(report_pdf.PARIS):%Y-%m-%d}.pdf"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+    )
