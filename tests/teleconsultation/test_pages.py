@@ -28,6 +28,7 @@ async def test_book_consent_wait_and_admit_through_the_pages(
     )
     starts = re.findall(r'name="starts_at" value="([^"]+)"', slots.text)
     assert starts, "free slots are offered"
+    assert 'name="reason"' in slots.text  # the reason for consulting is asked with the slot
     booked = await client.post(
         "/teleconsultations/reserver",
         data={
@@ -35,6 +36,7 @@ async def test_book_consent_wait_and_admit_through_the_pages(
             "professional_id": practice.doctor.professional.id,
             "consultation_type_id": practice.type_id,
             "starts_at": starts[-1],
+            "reason": "Toux depuis huit jours",
         },
     )
     assert booked.status_code == 303
@@ -55,6 +57,7 @@ async def test_book_consent_wait_and_admit_through_the_pages(
         await login_with_totp(doctor, runtime, practice.doctor)
         room = await doctor.get("/teleconsultations")
         assert "Faire entrer" in room.text and "Marie DURAND" in room.text
+        assert "Toux depuis huit jours" in (await doctor.get(appointment_url)).text  # the reason, ahead
         admitted = await doctor.post(
             f"{appointment_url}/admettre", data={"csrf_token": field(room.text, "csrf_token")}
         )
