@@ -33,6 +33,7 @@ from telesante.ops.middleware import RequestContext
 from telesante.ops.routes import router as ops_routes
 from telesante.patients.routes import break_glass_router
 from telesante.patients.routes import router as patients_api
+from telesante.prescriptions.pages import router as prescription_pages
 from telesante.prescriptions.routes import fhir_router as prescriptions_fhir
 from telesante.prescriptions.routes import pages_router as pharmacy_pages
 from telesante.prescriptions.routes import router as prescriptions_api
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         prescriptions_api,
         prescriptions_fhir,
         pharmacy_pages,
+        prescription_pages,
         pages,
     )
     for router in routers:

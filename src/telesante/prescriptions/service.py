@@ -381,12 +381,18 @@ async def dispense(db: AsyncSession, actor: Actor, raw_id: str, data: DispenseIn
     return checked
 
 
-async def checked_of_patient(db: AsyncSession, patient: Patient, signer: Signer) -> list[Checked]:
-    """A patient's prescriptions, newest first, each verified. Takes a Patient from the access gate."""
+async def checked_of_patient(
+    db: AsyncSession, patient: Patient, signer: Signer, *, appointment_id: str | None = None
+) -> list[Checked]:
+    """A patient's prescriptions (of one appointment if given), newest first, each verified.
+
+    Takes a Patient from the access gate.
+    """
+    query = select(Prescription).where(Prescription.patient_id == patient.id)
+    if appointment_id is not None:
+        query = query.where(Prescription.appointment_id == appointment_id)
     rows = await db.scalars(
-        select(Prescription)
-        .where(Prescription.patient_id == patient.id)
-        .options(defer(Prescription.content, raiseload=True))
+        query.options(defer(Prescription.content, raiseload=True))
         .order_by(Prescription.issued_at.desc())
         .limit(200)
     )
