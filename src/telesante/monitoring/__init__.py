@@ -1,0 +1,1 @@
+"""Télésurveillance: measures, alert rules and their default thresholds (pure rules, no I/O)."""
