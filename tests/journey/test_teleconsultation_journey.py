@@ -149,6 +149,7 @@ async def test_book_remind_wait_admit_call_report_prescribe_dispense(
     await office.click("#sign-report")
     await expect(office.locator("#report-locked")).to_be_visible()
     await expect(office.locator("#participants")).to_contain_text("Marie DURAND")
+    await expect(office.locator("#documents")).to_contain_text("PDF")  # the shared file, sealed by its hash
     await office.screenshot(path=shots / "4-report.png", full_page=True)
     report_pdf = await office.request.get(f"{live_server}/api/teleconsultations/{appointment_id}/report.pdf")
     assert report_pdf.ok and (await report_pdf.body()).startswith(b"%PDF")

@@ -16,6 +16,7 @@ from telesante.auth.actor import Actor
 from telesante.auth.models import User
 from telesante.db import utcnow
 from telesante.directory.models import Professional
+from telesante.documents.models import Document
 from telesante.errors import Conflict, Forbidden, Invalid, NotFound
 from telesante.identifiers.systems import INS_TYPE_CODES
 from telesante.notifications.service import notify
@@ -198,7 +199,22 @@ async def _frozen_record(db: AsyncSession, appointment: Appointment) -> dict[str
         "admitted_at": appointment.admitted_at.isoformat() if appointment.admitted_at else None,
         "ended_at": appointment.ended_at.isoformat() if appointment.ended_at else None,
         "incidents": list(appointment.incidents or []),
+        "documents": await _shared_documents(db, appointment),
     }
+
+
+async def _shared_documents(db: AsyncSession, appointment: Appointment) -> list[dict[str, object]]:
+    """Files shared before or during the call, sealed by their hash. No file name here: the
+    record is plain JSON, and a name can say what the patient has (names stay encrypted)."""
+    rows = await db.execute(
+        select(Document.id, Document.content_type, Document.size, Document.sha256, Document.created_at)
+        .where(Document.appointment_id == appointment.id)
+        .order_by(Document.created_at)
+    )
+    return [
+        {"id": id_, "media_type": kind, "size": size, "sha256": digest, "shared_at": at.isoformat()}
+        for id_, kind, size, digest, at in rows
+    ]
 
 
 def _patient_identity(patient: Patient | None) -> dict[str, object]:

@@ -19,7 +19,7 @@ from telesante.errors import AppError, Forbidden, Invalid
 from telesante.patients.models import Patient
 from telesante.teleconsultation import report, waiting
 from telesante.teleconsultation.models import Appointment, Report
-from telesante.teleconsultation.report_pdf import incident_lines, paris
+from telesante.teleconsultation.report_pdf import document_lines, incident_lines, paris
 from telesante.teleconsultation.routes import bus_of
 from telesante.web.guard import PageActor
 from telesante.web.render import page
@@ -96,7 +96,16 @@ def _locked(found: Report) -> dict[str, Any]:
         ("Début de l'appel", paris(frozen.get("admitted_at"))),
         ("Fin de l'appel", paris(frozen.get("ended_at"))),
     ]
-    return {"participants": participants, "times": times, "incidents": incident_lines(frozen)}
+    documents = [
+        {"line": line, "id": d["id"], "patient_id": found.patient_id}
+        for line, d in zip(document_lines(frozen), frozen.get("documents", []), strict=True)
+    ]
+    return {
+        "participants": participants,
+        "times": times,
+        "incidents": incident_lines(frozen),
+        "documents": documents,
+    }
 
 
 @router.get("/teleconsultations/{appointment_id}/compte-rendu")

@@ -18,6 +18,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from telesante.documents.service import LABELS
 from telesante.errors import Conflict
 from telesante.patients.models import Patient
 from telesante.teleconsultation.models import Report
@@ -80,6 +81,15 @@ def paris(moment: datetime | str | None, pattern: str = "%d/%m/%Y à %H:%M") -> 
     return value.astimezone(PARIS).strftime(pattern)
 
 
+def document_lines(record: dict[str, Any]) -> list[str]:
+    """One line per document shared for the call: its type, size and the start of its hash."""
+    return [
+        f"{paris(d.get('shared_at'), '%d/%m/%Y %H:%M')} — {LABELS.get(str(d.get('media_type')), 'fichier')}, "
+        f"{max(1, round(int(d.get('size', 0)) / 1024))} Ko, SHA-256 {str(d.get('sha256', ''))[:16]}…"
+        for d in record.get("documents", [])
+    ]
+
+
 def incident_lines(record: dict[str, Any]) -> list[str]:
     """One French line per technical incident of the call, in Paris time."""
     lines = []
@@ -128,6 +138,10 @@ def render_report_pdf(content: PrintedReport) -> bytes:
         out.line(label, size=11, bold=True)
         out.text(text or "—", indent=4 * mm)
         out.gap(6)
+    out.line("Documents partagés", size=11, bold=True)
+    for line in document_lines(content.record) or ["Aucun document partagé."]:
+        out.line(line, indent=4 * mm)
+    out.gap(6)
     out.line("Incidents techniques de l'appel", size=11, bold=True)
     for line in incident_lines(content.record) or ["Aucun incident technique enregistré."]:
         out.line(line, indent=4 * mm)
