@@ -54,6 +54,8 @@ def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path
             assert validate_rpps(user["rpps"])
     counts = _demo_counts(tmp_path)
     assert counts["patients"] >= 30 and counts["organisations"] >= 6 and counts["care_relations"] >= 30
+    # Yesterday's téléconsultation: its signed report and billing line; the declared activity.
+    assert counts["reports"] == 1 and counts["billing_lines"] == 1 and counts["activity_declarations"] == 2
 
 
 def _demo_counts(data_dir: Path) -> dict[str, int]:
@@ -68,7 +70,14 @@ def _demo_counts(data_dir: Path) -> dict[str, int]:
             validate_nir(matricule)
         return {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
-            for t in ("patients", "organisations", "care_relations")
+            for t in (
+                "patients",
+                "organisations",
+                "care_relations",
+                "reports",
+                "billing_lines",
+                "activity_declarations",
+            )
         }
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telesante.auth import service as auth
 from telesante.auth.actor import Actor
 from telesante.auth.models import User
+from telesante.billing.models import ActivityDeclaration
+from telesante.billing.service import bill_teleconsultation
 from telesante.consent import service as consent
 from telesante.db import transaction, utcnow
 from telesante.demo import data
@@ -28,6 +30,7 @@ from telesante.prescriptions.service import create_prescription
 from telesante.prescriptions.signing import load_signer
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleconsultation import report
 from telesante.teleconsultation.models import Appointment, ConsultationType, OpeningHours
 from telesante.timeline.service import add_entry
 
@@ -89,6 +92,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
         )
     await _load_patients(db, rng, patient_count, professionals, accounts)
     await _agendas(db, professionals)
+    await _yesterday(db, accounts["martin"], professionals["martin"])
     await _prescription(db, accounts["martin"])
 
 
@@ -265,6 +269,51 @@ async def _agendas(db: AsyncSession, professionals: dict[str, Professional]) -> 
         )
 
 
+async def _yesterday(db: AsyncSession, gp_user: User, gp: Professional) -> None:
+    """Yesterday's held téléconsultation: a reconnection during the call, a signed compte rendu,
+    its billing line; and Dr Martin's declared in-person activity, so /facturation shows a share."""
+    patient = await db.scalar(
+        select(Patient)
+        .where(Patient.gp_of_record_id == gp.id)
+        .order_by(Patient.search_name)
+        .offset(6)
+        .limit(1)
+    )
+    kind = await db.scalar(select(ConsultationType).where(ConsultationType.professional_id == gp.id))
+    assert patient is not None and kind is not None
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    held = Appointment(
+        professional_id=gp.id,
+        patient_id=patient.id,
+        consultation_type_id=kind.id,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=15),
+        status="done",
+        reason="Renouvellement du traitement de l'hypertension",
+        booked_by_user_id=gp_user.id,
+        admitted_at=start + timedelta(minutes=1),
+        ended_at=start + timedelta(minutes=13),
+        incidents=[
+            {
+                "kind": "reconnection",
+                "detail": "connexion du patient perdue 6 s, rétablie",
+                "role": "patient",
+                "at": (start + timedelta(minutes=5)).isoformat(),
+            }
+        ],
+    )
+    db.add(held)
+    await db.flush()
+    actor = Actor(user=gp_user, mfa_passed=True, via="system")
+    await report.save_draft(db, actor, held, report.ReportSections(**report.TEMPLATES["renouvellement"]))
+    await report.sign(db, None, actor, held)
+    await bill_teleconsultation(db, held)
+    this_month = start.date().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    for month, acts in ((last_month, 96), (this_month, 71)):
+        db.add(ActivityDeclaration(professional_id=gp.id, month=month.strftime("%Y-%m"), in_person_acts=acts))
+
+
 async def _prescription(db: AsyncSession, gp_user: User) -> str:
     """A signed e-prescription for patient1, for the demo pharmacist to verify and dispense."""
     patient_id = await db.scalar(select(User.patient_id).where(User.email == "patient1@demo.telesante.fr"))
@@ -306,6 +355,8 @@ async def _summary(db: AsyncSession, settings: Settings) -> str:
         "Patients get a one-time code by e-mail; without SMTP it is written in this server's log.",
         "Today: Dr Claire Martin has téléconsultations, one patient already in her waiting room;",
         "patient1 has one in a few minutes (Téléconsultations > Entrer en salle d'attente).",
+        "Yesterday's téléconsultation has its signed compte rendu (with a reconnection incident);",
+        "Facturation shows Dr Martin's lines and her téléconsultation share against the 20 % cap.",
         "The pharmacist marc.roux@demo.telesante.fr verifies and dispenses patient1's e-prescription",
         f"at /pharmacie (number {await _latest_prescription(db)}).",
         "Accounts:",
