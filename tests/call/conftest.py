@@ -1,4 +1,4 @@
-"""A call's arrangement: the app with the call routes, an appointment in call, logged-in browsers, coturn."""
+"""A call's arrangement: an appointment in call, logged-in browsers, coturn."""
 
 import asyncio
 import contextlib
@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
 
 from telesante.auth import service as auth
@@ -19,7 +18,6 @@ from telesante.auth.models import User
 from telesante.db import transaction, utcnow
 from telesante.deps import SESSION_COOKIE
 from telesante.runtime import Runtime
-from telesante.teleconsultation.call.routes import router
 from telesante.teleconsultation.models import Appointment, ConsultationType
 from tests.browser.conftest import artifacts, browser  # noqa: F401 - the browser tests' fixtures
 from tests.fixtures.app import free_port
@@ -27,14 +25,6 @@ from tests.fixtures.services import need
 from tests.fixtures.world import Person, World
 
 TURN_SECRET = "test-turn-secret"
-
-
-@pytest.fixture(autouse=True)
-def call_routes(app: FastAPI) -> FastAPI:
-    """Until app.py includes it, the call router is added to the test's app before it serves."""
-    if not any(getattr(r, "path", "") == "/ws/call/{appointment_id}" for r in app.routes):
-        app.include_router(router)
-    return app
 
 
 @dataclass
@@ -88,13 +78,28 @@ async def session_cookie(runtime: Runtime, person: Person) -> str:
 async def call_page(
     chromium: Browser, base: str, runtime: Runtime, person: Person, appointment_id: str
 ) -> Page:
-    context: BrowserContext = await chromium.new_context()
-    cookie = await session_cookie(runtime, person)
-    await context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": base}])
+    context = await session_context(chromium, base, runtime, person)
     page = await context.new_page()
     page.on("console", _print_errors)
     await page.goto(f"{base}/teleconsultations/{appointment_id}/appel")
     return page
+
+
+async def session_context(chromium: Browser, base: str, runtime: Runtime, person: Person) -> BrowserContext:
+    """A browser context logged in as `person` (its `request` sends the session cookie)."""
+    context: BrowserContext = await chromium.new_context()
+    cookie = await session_cookie(runtime, person)
+    await context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": base}])
+    return context
+
+
+async def both_in_call(chromium: Browser, base: str, runtime: Runtime, call: Call) -> tuple[Page, Page]:
+    """The doctor's page, then the patient's, both joined (the doctor offers to the newcomer)."""
+    doctor = await call_page(chromium, base, runtime, call.doctor, call.appointment.id)
+    await wait_joined(doctor)
+    patient = await call_page(chromium, base, runtime, call.patient, call.appointment.id)
+    await wait_joined(patient)
+    return doctor, patient
 
 
 async def until(page: Page, expression: str, seconds: float = 15) -> object:
@@ -130,45 +135,89 @@ async def wait_frames(page: Page, peers: int = 1, seconds: float = 20) -> list[d
         await asyncio.sleep(0.2)
 
 
+async def frames_advance(page: Page, by: int = 15, seconds: float = 30) -> list[dict[str, object]]:
+    """Until every peer's decoded frame count has grown by `by` from now: video is flowing."""
+    start = {
+        p["id"]: int(str(p["framesDecoded"])) for p in await page.evaluate("window.telesanteCall.peers()")
+    }
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        report: list[dict[str, object]] = await page.evaluate("window.telesanteCall.peers()")
+        if report and all(int(str(p["framesDecoded"])) >= start.get(str(p["id"]), 0) + by for p in report):
+            return report
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"frames stopped: from {start} to {report}")
+        await asyncio.sleep(0.2)
+
+
+class Coturn:
+    """coturn on a free port (UDP and TCP), REST-API secret, loopback peers allowed, no TLS.
+
+    `kill` and `start` again on the same port make a real drop of a relayed call's media path.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.state = Path(tempfile.mkdtemp(prefix="telesante-turn-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "turnserver",
+                "-n",
+                f"--listening-port={self.port}",
+                "--listening-ip=127.0.0.1",
+                "--relay-ip=127.0.0.1",
+                "--allow-loopback-peers",
+                "--realm=telesante.test",
+                "--use-auth-secret",
+                f"--static-auth-secret={TURN_SECRET}",
+                "--no-tls",
+                "--no-dtls",
+                "--no-cli",
+                f"--pidfile={self.state / 'pid'}",
+                f"--log-file={self.state / 'log'}",
+                "--simple-log",
+                "--min-port=49160",
+                "--max-port=49999",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_tcp(self.port)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the allocations, as when the relay's machine goes down."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        self.kill()
+
+
 @pytest.fixture
-def coturn() -> Iterator[int]:
-    """coturn on a free port (UDP and TCP), REST-API secret, loopback peers allowed, no TLS."""
+def turn_server() -> Iterator[Coturn]:
     need("coturn (apt package coturn)", shutil.which("turnserver") is not None)
-    port = free_port()
-    state = Path(tempfile.mkdtemp(prefix="telesante-turn-"))
-    process = subprocess.Popen(
-        [
-            "turnserver",
-            "-n",
-            f"--listening-port={port}",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            "--allow-loopback-peers",
-            "--realm=telesante.test",
-            "--use-auth-secret",
-            f"--static-auth-secret={TURN_SECRET}",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            f"--pidfile={state / 'pid'}",
-            f"--log-file={state / 'log'}",
-            "--simple-log",
-            "--min-port=49160",
-            "--max-port=49999",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Coturn()
     try:
-        _wait_tcp(port)
-        yield port
+        server.start()
+        yield server
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-        if process.poll() is None:
-            process.kill()
-        shutil.rmtree(state, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.state, ignore_errors=True)
+
+
+@pytest.fixture
+def coturn(turn_server: Coturn) -> int:
+    """The port of a running coturn."""
+    return turn_server.port
 
 
 def _wait_tcp(port: int) -> None:

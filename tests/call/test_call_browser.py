@@ -4,21 +4,13 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from telesante.db import transaction
 from telesante.runtime import Runtime
 from telesante.teleconsultation.call.settings import TurnSettings
 from telesante.teleconsultation.models import Appointment
-from tests.call.conftest import TURN_SECRET, Call, call_page, until, wait_frames, wait_joined
-
-
-async def both_in_call(browser: Browser, live_server: str, runtime: Runtime, call: Call) -> tuple[Page, Page]:
-    doctor = await call_page(browser, live_server, runtime, call.doctor, call.appointment.id)
-    await wait_joined(doctor)
-    patient = await call_page(browser, live_server, runtime, call.patient, call.appointment.id)
-    await wait_joined(patient)
-    return doctor, patient
+from tests.call.conftest import TURN_SECRET, Call, both_in_call, until, wait_frames, wait_joined
 
 
 async def test_doctor_and_patient_see_each_other_chat_and_the_doctor_ends(

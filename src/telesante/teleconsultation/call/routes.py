@@ -1,4 +1,4 @@
-"""The call's page, its JSON endpoints (join token, ICE servers, invitations) and its socket."""
+"""The call's page, its JSON endpoints (join token, ICE servers, invitations, files) and its socket."""
 
 import contextlib
 from typing import Annotated, Any
@@ -6,16 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, WebSocket, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from telesante.auth.actor import Actor
 from telesante.auth.models import User
 from telesante.db import new_id, transaction
 from telesante.deps import CurrentActor, DbSession
-from telesante.directory.models import Professional
 from telesante.errors import PROBLEM_RESPONSES, AppError, Conflict, Forbidden
-from telesante.patients.access import access_patient
 from telesante.runtime import Runtime
+from telesante.teleconsultation.call.file_routes import router as files_api
+from telesante.teleconsultation.call.participants import participant
 from telesante.teleconsultation.call.settings import TurnSettings, get_turn_settings
 from telesante.teleconsultation.call.signaling import Leg, Rooms, rooms_of, serve_leg
 from telesante.teleconsultation.call.tokens import (
@@ -29,7 +27,6 @@ from telesante.teleconsultation.call.tokens import (
 from telesante.teleconsultation.call.turn import ice_config
 from telesante.teleconsultation.lifecycle import Status
 from telesante.teleconsultation.models import Appointment
-from telesante.teleconsultation.waiting import appointment_for
 from telesante.web.guard import PageActor
 from telesante.web.render import page
 
@@ -58,19 +55,6 @@ def turn_settings(app: Any) -> TurnSettings:
     """The app's TURN settings (a test may set its own coturn on app.state.call_turn)."""
     settings: TurnSettings | None = getattr(app.state, "call_turn", None)
     return settings or get_turn_settings()
-
-
-async def participant(db: AsyncSession, actor: Actor, appointment_id: str) -> tuple[Appointment, Role, str]:
-    """The actor's appointment, role and shown name; through the access gate, which audits."""
-    appointment = await appointment_for(db, actor, appointment_id)
-    role = Role.professional if actor.professional_id == appointment.professional_id else Role.patient
-    patient = await access_patient(
-        db, actor, appointment.patient_id, resource_type="Appointment", resource_id=appointment.id
-    )
-    if role is Role.patient:
-        return appointment, role, patient.display_name
-    professional = await db.get(Professional, appointment.professional_id)
-    return appointment, role, professional.display_name if professional else "Professionnel"
 
 
 def _require_live(appointment: Appointment) -> None:
@@ -161,8 +145,9 @@ async def _join(
         rooms.check_room(appointment_id, key)
         user = await db.get(User, used.user_id) if used.user_id else None
         rejoin = await issue_join_token(db, appointment, user, used.role, used.display_name, REJOIN_TTL)
-    leg = Leg(new_id(), appointment_id, key, Role(used.role), used.display_name)
+    leg = Leg(new_id(), appointment_id, key, Role(used.role), used.display_name, token_id=used.id)
     return leg, {"rejoin": rejoin, "rejoinExpiresIn": int(REJOIN_TTL.total_seconds())}
 
 
 router.include_router(api)
+router.include_router(files_api)

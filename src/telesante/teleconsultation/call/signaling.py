@@ -3,6 +3,7 @@
 Every message goes through the bus channel ``call:<appointment id>``, even between two legs
 of the same process, so two server processes (Redis bus) serve one call. The server never
 reads SDP: it checks who may send what, addresses it, and records incidents and the end.
+Files never cross the socket: they are uploaded over HTTP (files.py), which announces them here.
 
 Mesh rule, without glare: a newcomer waits; every leg already present offers to it.
 """
@@ -21,6 +22,7 @@ from telesante.billing.service import bill_teleconsultation
 from telesante.db import transaction, utcnow
 from telesante.errors import AppError, Conflict, Forbidden, Invalid
 from telesante.runtime import Runtime
+from telesante.teleconsultation.call.passes import HEADER, RENEW_EVERY, pass_for
 from telesante.teleconsultation.call.state import LegState, advance, require
 from telesante.teleconsultation.call.tokens import MAX_PARTICIPANTS, Role
 from telesante.teleconsultation.lifecycle import Status, move
@@ -46,6 +48,7 @@ class Leg:
     role: Role
     name: str
     websocket: WebSocket | None = None  # None for a leg served by another process
+    token_id: str = ""  # the join token that admitted it: a guest's identity in the records
     state: LegState = LegState.connecting
     incidents: int = 0
     transcript: list[dict[str, str]] = field(default_factory=list)  # the professional's legs only
@@ -100,16 +103,19 @@ async def serve_leg(
         peers = [other.public() for other in rooms.legs(leg.appointment_id) if other.key != leg.key]
         await websocket.send_json({**welcome, "type": "welcome", "you": leg.public(), "peers": peers})
         await bus.publish(name, {"type": "joined", "from": leg.id, "key": leg.key, "peer": leg.public()})
-        forward = asyncio.create_task(_forward(runtime, rooms, leg, messages))
+        tasks = [asyncio.create_task(_forward(runtime, rooms, leg, messages))]
+        if leg.role is Role.companion:
+            tasks.append(asyncio.create_task(_hand_passes(runtime, leg)))
         try:
             while leg.state is LegState.joined:
                 await _receive(runtime, leg, await websocket.receive_text())
         except WebSocketDisconnect:
             pass
         finally:
-            forward.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await forward
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             rooms.remove(leg.appointment_id, leg.id)
             if leg.state is LegState.joined:
                 leg.state = advance(leg.state, LegState.left)
@@ -128,13 +134,24 @@ async def _forward(runtime: Runtime, rooms: Rooms, leg: Leg, messages: AsyncIter
                 continue
         elif kind == "left" and sender and _is_remote(rooms, leg, sender):
             rooms.remove(leg.appointment_id, sender)
-        elif kind == "chat" and leg.role is Role.professional:
+        elif kind in ("chat", "file") and leg.role is Role.professional:
             leg.transcript.append({k: str(message[k]) for k in ("name", "text", "at")})
         assert leg.websocket is not None
         await leg.websocket.send_json(message)
         if kind == "ended":
             await _close(leg, LegState.ended, status.WS_1000_NORMAL_CLOSURE)
             return
+
+
+async def _hand_passes(runtime: Runtime, leg: Leg) -> None:
+    """A guest's call pass for files (passes.py), now and then afresh until the socket closes."""
+    secret = runtime.settings.secret_key
+    while True:
+        call_pass = pass_for(secret, leg.appointment_id, leg.id, leg.token_id, leg.name)
+        assert leg.websocket is not None
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await leg.websocket.send_json({"type": "pass", "pass": call_pass, "header": HEADER})
+        await asyncio.sleep(RENEW_EVERY.total_seconds())
 
 
 def _is_remote(rooms: Rooms, leg: Leg, leg_id: str) -> bool:

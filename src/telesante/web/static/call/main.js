@@ -1,4 +1,4 @@
-// The call page: camera and micro, the mesh, controls, chat, quality and the end of the call.
+// The call page: camera and micro, the mesh, controls, chat, shared files, quality and the end of the call.
 
 import { Mesh } from "./peers.js";
 import { LABELS } from "./quality.js";
@@ -12,6 +12,8 @@ const $ = (id) => document.getElementById(id);
 const names = new Map(); // leg id -> {id, name, role}
 const hook = { state: "starting", peers: async () => [], messages: [] };
 window.telesanteCall = hook; // read by the browser tests and the benchmark
+let callPass = null; // a guest's credential for files, handed over its socket (passes.py)
+let passHeader = "x-call-pass";
 
 function say(text) {
   $("call-status").textContent = text;
@@ -65,6 +67,39 @@ function addChat(who, text, at) {
   hook.messages.push({ who, text });
 }
 
+function addFile(m) {
+  const item = document.createElement("li");
+  const time = new Date(m.at).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+  const link = document.createElement("a");
+  link.href = m.file.url;
+  link.download = m.file.filename;
+  link.textContent = m.file.filename;
+  // A guest has no session cookie: its download goes through fetch, with its call pass.
+  if (guest) {
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      downloadWithPass(m.file);
+    });
+  }
+  item.append(`${time} ${m.name} a partagé `, link, ` (${Math.ceil(m.file.size / 1024)} Ko)`);
+  $("chat-log").append(item);
+  hook.messages.push({ who: m.name, text: m.text, file: m.file });
+}
+
+async function downloadWithPass(file) {
+  const response = await fetch(file.url, { headers: { [passHeader]: callPass } });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    $("file-status").textContent = problem.detail || "Téléchargement impossible.";
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = file.filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 function ended(reason) {
   hook.state = "ended";
   mesh?.close();
@@ -101,6 +136,12 @@ const mesh = new Mesh({
   },
 });
 hook.peers = () => mesh.report();
+hook.sending = () => mesh.sending();
+// Test hook: measure `name` ("good", "fair", "poor") on every link instead of getStats' RTT and
+// losses, until called with null. The mesh degrades through its usual path (adapt, applyProfile).
+hook.forceQuality = (name) => {
+  mesh.forced = name;
+};
 
 function onMessage(m) {
   if (m.type === "welcome") {
@@ -132,6 +173,11 @@ function onMessage(m) {
     }
   } else if (m.type === "chat") {
     addChat(m.name, m.text, m.at);
+  } else if (m.type === "file") {
+    addFile(m);
+  } else if (m.type === "pass") {
+    callPass = m.pass;
+    passHeader = m.header;
   } else if (m.type === "ended") {
     ended("Le professionnel a terminé la téléconsultation.");
   } else if (m.type === "error") {
@@ -201,6 +247,31 @@ $("chat-form").addEventListener("submit", (e) => {
   send({ type: "chat", text });
   addChat("Vous", text, new Date().toISOString());
   $("chat-input").value = "";
+});
+
+// Files go over HTTP, never over the socket; the server announces them to everyone, us included.
+$("file-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const file = $("file-input").files[0];
+  const status = $("file-status");
+  if (!file) return;
+  if (guest && !callPass) {
+    status.textContent = "Connexion à l'appel en cours, réessayez dans un instant.";
+    return;
+  }
+  status.textContent = `Envoi de ${file.name}…`;
+  const headers = { "content-type": file.type || "application/octet-stream" };
+  if (guest) headers[passHeader] = callPass;
+  else headers["x-csrf-token"] = csrf;
+  const url = `/api/teleconsultations/${appointmentId}/files?filename=${encodeURIComponent(file.name)}`;
+  const response = await fetch(url, { method: "POST", headers, body: file, credentials: "same-origin" });
+  if (response.ok) {
+    status.textContent = `${file.name} partagé.`;
+    $("file-input").value = "";
+  } else {
+    const problem = await response.json().catch(() => ({}));
+    status.textContent = `Fichier refusé : ${problem.detail || `erreur ${response.status}`}`;
+  }
 });
 
 $("btn-end")?.addEventListener("click", () => {

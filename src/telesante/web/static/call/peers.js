@@ -12,7 +12,9 @@ export class Mesh {
     this.onQuality = onQuality;
     this.ice = { iceServers: [] };
     this.peers = new Map();
+    this.inbox = Promise.resolve();
     this.videoTrack = stream.getVideoTracks()[0] || null;
+    this.forced = null; // a level to use instead of the measured one: the tests' hook (main.js)
     this.timer = setInterval(() => this.measure(), 2000);
   }
 
@@ -23,7 +25,7 @@ export class Mesh {
   add(peer, offerer) {
     this.remove(peer.id);
     const pc = new RTCPeerConnection(this.ice);
-    const entry = { peer, pc, offerer, pending: [], stats: null, profile: "good", bad: 0, restarts: 0, reportedRelay: false };
+    const entry = { peer, pc, offerer, pending: [], stats: null, profile: "good", bad: 0, restarts: 0, offeredAt: 0, awaitingAnswer: false, reportedRelay: false };
     this.peers.set(peer.id, entry);
     for (const track of this.stream.getTracks()) {
       const sender = pc.addTrack(track, this.stream);
@@ -37,6 +39,8 @@ export class Mesh {
   }
 
   async offer(entry, restart) {
+    entry.offeredAt = Date.now(); // set before any await: a second restart must see this one
+    entry.awaitingAnswer = true;
     const offer = await entry.pc.createOffer(restart ? { iceRestart: true } : {});
     await entry.pc.setLocalDescription(offer);
     this.signal(entry.peer.id, { sdp: entry.pc.localDescription.toJSON() });
@@ -46,12 +50,20 @@ export class Mesh {
     this.send({ type: "signal", to, data });
   }
 
-  async receive(from, data, peerInfo) {
+  receive(from, data, peerInfo) {
+    // One message at a time, in order: a candidate must not overtake the offer it belongs to.
+    const handled = this.inbox.then(() => this.handle(from, data, peerInfo));
+    this.inbox = handled.catch(() => {});
+    return handled;
+  }
+
+  async handle(from, data, peerInfo) {
     let entry = this.peers.get(from);
     if (!entry) entry = this.add(peerInfo || { id: from, name: "Participant", role: "" }, false);
     const pc = entry.pc;
     if (data.sdp) {
       await pc.setRemoteDescription(data.sdp);
+      if (data.sdp.type === "answer") entry.awaitingAnswer = false;
       if (data.sdp.type === "offer") {
         await pc.setLocalDescription(await pc.createAnswer());
         this.signal(from, { sdp: pc.localDescription.toJSON() });
@@ -75,6 +87,10 @@ export class Mesh {
 
   restart(entry) {
     if (!this.peers.has(entry.peer.id) || entry.pc.connectionState === "closed") return;
+    // Both sides notice the same drop: while our restart offer awaits its answer, a second offer
+    // would cross it and the late answer would break the session. An offer unanswered for 10 s
+    // (its answer lost with the socket) no longer blocks.
+    if (entry.offerer && entry.awaitingAnswer && Date.now() - entry.offeredAt < 10_000) return;
     entry.restarts += 1;
     this.send({ type: "incident", kind: "ice_restart", detail: `avec ${entry.peer.name}, essai ${entry.restarts}` });
     if (entry.offerer) this.offer(entry, true);
@@ -105,7 +121,7 @@ export class Mesh {
     for (const entry of this.peers.values()) {
       const s = await sample(entry.pc, entry.stats);
       entry.stats = s;
-      const now = level(s);
+      const now = this.forced || level(s);
       if (order.indexOf(now) > order.indexOf(worst)) worst = now;
       await this.adapt(entry, now);
       if (s.pair?.local === "relay" && this.ice.iceTransportPolicy !== "relay" && !entry.reportedRelay) {
@@ -130,7 +146,44 @@ export class Mesh {
     const out = [];
     for (const entry of this.peers.values()) {
       const s = await sample(entry.pc, null);
-      out.push({ id: entry.peer.id, name: entry.peer.name, role: entry.peer.role, framesDecoded: s.framesDecoded, pair: s.pair, ice: entry.pc.iceConnectionState });
+      out.push({
+        id: entry.peer.id,
+        name: entry.peer.name,
+        role: entry.peer.role,
+        framesDecoded: s.framesDecoded,
+        frame: s.frame,
+        pair: s.pair,
+        ice: entry.pc.iceConnectionState,
+        restarts: entry.restarts,
+      });
+    }
+    return out;
+  }
+
+  // What we send to each peer: the track, its encoding parameters (the degradation profile) and getStats.
+  async sending() {
+    const out = [];
+    for (const entry of this.peers.values()) {
+      for (const sender of entry.pc.getSenders()) {
+        if (!sender.track) continue;
+        let sent = {};
+        (await sender.getStats()).forEach((r) => r.type === "outbound-rtp" && (sent = r));
+        const encodings = (sender.getParameters().encodings || []).map((e) => ({
+          scaleResolutionDownBy: e.scaleResolutionDownBy ?? null,
+          maxFramerate: e.maxFramerate ?? null,
+          maxBitrate: e.maxBitrate ?? null,
+        }));
+        out.push({
+          peer: entry.peer.id,
+          profile: entry.profile,
+          kind: sender.track.kind,
+          label: sender.track.label,
+          surface: sender.track.getSettings().displaySurface || null,
+          encodings,
+          frameWidth: sent.frameWidth ?? null,
+          bytesSent: sent.bytesSent ?? 0,
+        });
+      }
     }
     return out;
   }

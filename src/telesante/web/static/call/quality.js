@@ -2,7 +2,7 @@
 
 export async function sample(pc, previous) {
   const stats = await pc.getStats();
-  const out = { rtt: null, loss: 0, framesDecoded: 0, pair: null, lost: 0, received: 0 };
+  const out = { rtt: null, loss: 0, framesDecoded: 0, frame: null, pair: null, lost: 0, received: 0 };
   let pairId = null;
   stats.forEach((r) => {
     if (r.type === "transport" && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
@@ -17,7 +17,10 @@ export async function sample(pc, previous) {
     if (r.type === "inbound-rtp") {
       out.lost += r.packetsLost || 0;
       out.received += r.packetsReceived || 0;
-      if (r.kind === "video") out.framesDecoded += r.framesDecoded || 0;
+      if (r.kind === "video") {
+        out.framesDecoded += r.framesDecoded || 0;
+        out.frame = { width: r.frameWidth ?? null, height: r.frameHeight ?? null };
+      }
     }
   });
   if (previous) {
