@@ -10,7 +10,8 @@ from telesante.db import transaction
 from telesante.runtime import Runtime
 from telesante.teleconsultation.call.settings import TurnSettings
 from telesante.teleconsultation.models import Appointment
-from tests.call.conftest import TURN_SECRET, Call, both_in_call, until, wait_frames, wait_joined
+from tests.call.conftest import TURN_SECRET, Call, both_in_call, call_page, until, wait_frames, wait_joined
+from tests.fixtures.world import World
 
 
 async def test_doctor_and_patient_see_each_other_chat_and_the_doctor_ends(
@@ -77,3 +78,27 @@ async def test_a_companion_joins_with_a_one_time_link(
     await stolen.goto(live_server + link)
     await until(stolen, "window.telesanteCall?.state === 'ended'")
     assert "déjà utilisé" in (await stolen.text_content("#call-status") or "")
+
+
+async def test_a_nurse_joins_with_her_own_account_as_the_fourth_participant(
+    browser: Browser, live_server: str, runtime: Runtime, world: World, call: Call, artifacts: Path
+) -> None:
+    nurse = await world.professional("Petit", profession="nurse", specialty=None)
+    assert nurse.professional
+    doctor, _ = await both_in_call(browser, live_server, runtime, call)
+    await doctor.click("#btn-invite")
+    await doctor.fill("#invite-rpps", nurse.professional.rpps)
+    await doctor.click("#invite-form button")
+    await until(doctor, "window.telesanteCall.invitation")
+    assert "depuis son compte" in (await doctor.text_content("#invite-link") or "")
+    # Invited: her own session opens the call (the link is also in her notifications).
+    nurse_page = await call_page(browser, live_server, runtime, nurse, call.appointment.id)
+    await wait_joined(nurse_page)
+    report = await wait_frames(nurse_page, peers=2)
+    assert {p["role"] for p in report} == {"professional", "patient"}
+    assert "companion" in {p["role"] for p in await wait_frames(doctor, peers=2)}
+    await nurse_page.screenshot(path=artifacts / "call-companion-account.png")
+    # Another professional, not invited, cannot open it.
+    stranger = await world.professional("Autre", profession="nurse", specialty=None)
+    refused = await call_page(browser, live_server, runtime, stranger, call.appointment.id)
+    assert "introuvable" in (await refused.content()).lower()

@@ -39,7 +39,7 @@ async def issue_join_token(
 ) -> str:
     """The token, returned once; only its hash is stored."""
     role = Role(role)
-    if (user is None) != (role is Role.companion):
+    if user is None and role is not Role.companion:
         raise Invalid("seul un accompagnant invité rejoint sans compte")
     name = display_name.strip()[:120]
     if not name:
@@ -62,6 +62,11 @@ async def issue_join_token(
 
 async def invite_companion(db: AsyncSession, appointment: Appointment, display_name: str) -> str:
     """A one-time link's token for a companion (nurse, pharmacist… at the patient's side)."""
+    await _check_companions(db, appointment)
+    return await issue_join_token(db, appointment, None, Role.companion, display_name, INVITATION_TTL)
+
+
+async def _check_companions(db: AsyncSession, appointment: Appointment) -> None:
     companions = await db.scalar(
         select(func.count(func.distinct(JoinToken.display_name))).where(
             JoinToken.appointment_id == appointment.id, JoinToken.role == Role.companion
@@ -69,7 +74,48 @@ async def invite_companion(db: AsyncSession, appointment: Appointment, display_n
     )
     if (companions or 0) >= MAX_COMPANIONS:
         raise Conflict(f"au plus {MAX_PARTICIPANTS} participants par téléconsultation")
-    return await issue_join_token(db, appointment, None, Role.companion, display_name, INVITATION_TTL)
+
+
+async def invite_professional(
+    db: AsyncSession, appointment: Appointment, invitee: User, display_name: str
+) -> JoinToken:
+    """A companion who joins with their own account (a nurse, pharmacist, psychologist…).
+
+    The invitation is a companion join-token row bound to the invitee's user: its secret is
+    never shown (nobody can present it); it lets that user, and no one else, ask for join
+    tokens for this appointment until it expires, and it counts towards the participants.
+    """
+    existing = await invitation_for(db, appointment.id, invitee.id)
+    if existing is not None:
+        return existing
+    await _check_companions(db, appointment)
+    invitation = JoinToken(
+        appointment_id=appointment.id,
+        user_id=invitee.id,
+        role=Role.companion,
+        display_name=display_name.strip()[:120],
+        token_hash=token_hash(random_token("tsi_")),
+        expires_at=utcnow() + INVITATION_TTL,
+    )
+    db.add(invitation)
+    await db.flush()
+    return invitation
+
+
+async def invitation_for(db: AsyncSession, appointment_id: str, user_id: str) -> JoinToken | None:
+    """The live invitation of a user with an account to this appointment's call, if any."""
+    return await db.scalar(
+        select(JoinToken)
+        .where(
+            JoinToken.appointment_id == appointment_id,
+            JoinToken.user_id == user_id,
+            JoinToken.role == Role.companion,
+            JoinToken.used_at.is_(None),
+            JoinToken.expires_at > utcnow(),
+        )
+        .order_by(JoinToken.expires_at.desc())
+        .limit(1)
+    )
 
 
 async def consume_join_token(db: AsyncSession, appointment_id: str, token: str) -> JoinToken:

@@ -291,15 +291,19 @@ $("btn-invite")?.addEventListener("click", (e) => {
 });
 $("invite-form")?.addEventListener("submit", async (e) => {
   e.preventDefault();
+  const rpps = $("invite-rpps").value.trim();
   const response = await fetch(`/api/teleconsultations/${appointmentId}/call/invitations`, {
     method: "POST",
     headers: { "x-csrf-token": csrf, "content-type": "application/json" },
     credentials: "same-origin",
-    body: JSON.stringify({ display_name: $("invite-name").value }),
+    body: JSON.stringify(rpps ? { rpps } : { display_name: $("invite-name").value.trim() }),
   });
   const body = await response.json();
-  $("invite-link").textContent = response.ok
-    ? `Lien à usage unique (30 min) : ${location.origin}${body.url}`
-    : body.detail || "Invitation impossible.";
+  const problem = body.errors?.[0]?.reason || body.detail || "Invitation impossible.";
+  $("invite-link").textContent = !response.ok
+    ? problem
+    : body.with_account
+      ? "Invitation envoyée : le professionnel rejoint l'appel depuis son compte."
+      : `Lien à usage unique (30 min) : ${location.origin}${body.url}`;
   if (response.ok) hook.invitation = body.url;
 });
