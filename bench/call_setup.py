@@ -45,6 +45,10 @@ window.frames_ = async () => { let f = 0; (await pc.getStats()).forEach(r => {
 """
 
 
+RESOURCES = """performance.getEntriesByType('resource')
+  .map(r => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)])"""
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
@@ -92,7 +96,7 @@ async def run(calls: int) -> None:
     import uvicorn
     from playwright.async_api import async_playwright
     from tests.browser.conftest import ARGS, CHROMIUM
-    from tests.call.conftest import call_page, make_call
+    from tests.call.conftest import call_page, make_call, session_context
     from tests.fixtures.app import free_port
     from tests.fixtures.world import World
 
@@ -100,13 +104,11 @@ async def run(calls: int) -> None:
     from telesante.migrations import upgrade
     from telesante.runtime import Runtime
     from telesante.settings import get_settings
-    from telesante.teleconsultation.call.routes import router
 
     settings = get_settings()
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     app = create_app(settings, run_worker=False)
     app.state.runtime = runtime = Runtime.create(settings)
-    app.include_router(router)
     bare_routes(app)
     port = free_port()
     server = uvicorn.Server(
@@ -118,17 +120,29 @@ async def run(calls: int) -> None:
     base, world = f"http://127.0.0.1:{port}", World(runtime)
     doctor = await world.professional("Bench")
     ours, bare = [], []
+    phases: dict[str, list[float]] = {}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for _ in range(calls):
             call = await make_call(world, runtime, doctor)
             first = await call_page(browser, base, runtime, call.doctor, call.appointment.id)
             await until(first, "window.telesanteCall?.state === 'joined'")
+            # As for the bare call, the browser context (with its session) exists before the clock starts.
+            context = await session_context(browser, base, runtime, call.patient)
+            second = await context.new_page()
             start = time.perf_counter()
-            second = await call_page(browser, base, runtime, call.patient, call.appointment.id)
+            await second.goto(f"{base}/teleconsultations/{call.appointment.id}/appel", wait_until="commit")
             for page in (first, second):
                 await until(page, "window.telesanteCall.peers().then(p => p.some(x => x.framesDecoded > 0))")
             ours.append((time.perf_counter() - start) * 1000)
+            marks = await second.evaluate(
+                "({...window.telesanteCall.marks, html: Math.round("
+                "performance.getEntriesByType('navigation')[0].responseEnd)})"
+            )
+            if os.environ.get("BENCH_RESOURCES"):  # each static file's start and end, to find a slow one
+                print(await second.evaluate(RESOURCES))
+            for name, at in marks.items():
+                phases.setdefault(name, []).append(at)
             await first.evaluate("window.telesanteCall.end()")
             await until(second, "window.telesanteCall.state === 'ended'")
             for page in (first, second):
@@ -149,6 +163,13 @@ async def run(calls: int) -> None:
     server.should_exit = True
     await task
     await runtime.close()
+    print(
+        "patient page, median ms since navigation: "
+        + ", ".join(
+            f"{name} {statistics.median(at):.0f}"
+            for name, at in sorted(phases.items(), key=lambda p: statistics.median(p[1]))
+        )
+    )
     for label, values in (("telesante call", ours), ("bare WebRTC call", bare)):
         print(
             f"{label:18s} join to first frame over {calls} calls: p50 {percentile(values, 50):6.0f} ms, "

@@ -10,7 +10,8 @@ const csrf = root.dataset.csrf;
 const guest = root.dataset.guest === "oui";
 const $ = (id) => document.getElementById(id);
 const names = new Map(); // leg id -> {id, name, role}
-const hook = { state: "starting", peers: async () => [], messages: [] };
+const hook = { state: "starting", peers: async () => [], messages: [], marks: {} };
+const mark = (name) => (hook.marks[name] ??= Math.round(performance.now())); // read by bench/call_setup.py
 window.telesanteCall = hook; // read by the browser tests and the benchmark
 let callPass = null; // a guest's credential for files, handed over its socket (passes.py)
 let passHeader = "x-call-pass";
@@ -108,9 +109,13 @@ function ended(reason) {
   say(reason);
 }
 
+mark("script");
+// The join token is fetched while the camera starts: neither waits for the other.
+const earlyToken = guest ? Promise.resolve(guestToken()) : memberToken().catch(() => null);
 let stream;
 try {
   stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+  mark("media");
 } catch (error) {
   say("Caméra ou micro inaccessible : autorisez-les dans le navigateur puis rechargez la page.");
   throw error;
@@ -124,6 +129,7 @@ const mesh = new Mesh({
   stream,
   send,
   onRemote: (peer, remote) => {
+    mark("remote-track");
     tile(peer).querySelector("video").srcObject = remote;
   },
   onGone: (id) => document.querySelector(`[data-peer="${id}"]`)?.remove(),
@@ -145,6 +151,7 @@ hook.forceQuality = (name) => {
 
 function onMessage(m) {
   if (m.type === "welcome") {
+    mark("welcome");
     mesh.configure(m.ice);
     for (const peer of m.peers) names.set(peer.id, peer);
     hook.state = "joined";
@@ -190,7 +197,8 @@ signaling = new Signaling(appointmentId, guest ? null : memberToken, {
   status: say,
   closed: (reason) => hook.state !== "ended" && ended(reason),
 });
-if (guest) signaling.firstToken = guestToken();
+signaling.firstToken = await earlyToken;
+mark("token");
 say("Connexion à l'appel…");
 await signaling.connect();
 
