@@ -151,15 +151,24 @@ async def frames_advance(page: Page, by: int = 15, seconds: float = 30) -> list[
 
 
 class Coturn:
-    """coturn on a free port (UDP and TCP), REST-API secret, loopback peers allowed, no TLS.
+    """coturn on a free port (UDP and TCP), REST-API secret, loopback peers allowed; with
+    `tls`, also TURN over TLS on `tls_port` with a self-signed certificate (as on port 443).
 
     `kill` and `start` again on the same port make a real drop of a relayed call's media path.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self.port = free_port()
+        self.tls_port = free_port() if tls else None
         self.state = Path(tempfile.mkdtemp(prefix="telesante-turn-"))
         self.process: subprocess.Popen[bytes] | None = None
+        self.spki_sha256 = ""  # of the TLS key: what a browser is told to trust, and only that
+
+    def _tls_options(self) -> list[str]:
+        if self.tls_port is None:
+            return ["--no-tls"]
+        cert, key, self.spki_sha256 = self_signed_certificate(self.state)
+        return [f"--tls-listening-port={self.tls_port}", f"--cert={cert}", f"--pkey={key}"]
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -173,7 +182,7 @@ class Coturn:
                 "--realm=telesante.test",
                 "--use-auth-secret",
                 f"--static-auth-secret={TURN_SECRET}",
-                "--no-tls",
+                *self._tls_options(),
                 "--no-dtls",
                 "--no-cli",
                 f"--pidfile={self.state / 'pid'}",
@@ -186,6 +195,8 @@ class Coturn:
             stderr=subprocess.DEVNULL,
         )
         _wait_tcp(self.port)
+        if self.tls_port is not None:
+            _wait_tcp(self.tls_port)
 
     def kill(self) -> None:
         """SIGKILL: no goodbye to the allocations, as when the relay's machine goes down."""
@@ -212,6 +223,60 @@ def turn_server() -> Iterator[Coturn]:
     finally:
         server.stop()
         shutil.rmtree(server.state, ignore_errors=True)
+
+
+@pytest.fixture
+def tls_turn_server() -> Iterator[Coturn]:
+    need("coturn (apt package coturn)", shutil.which("turnserver") is not None)
+    server = Coturn(tls=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.state, ignore_errors=True)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path, str]:
+    """A certificate for 127.0.0.1 (the relay's TLS) as PEM files, and its key's SPKI SHA-256 (base64)."""
+    import base64
+    import datetime
+    import hashlib
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "turn.telesante.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert, pkey = directory / "cert.pem", directory / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    pkey.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return cert, pkey, base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 @pytest.fixture

@@ -10,7 +10,16 @@ from telesante.db import transaction
 from telesante.runtime import Runtime
 from telesante.teleconsultation.call.settings import TurnSettings
 from telesante.teleconsultation.models import Appointment
-from tests.call.conftest import TURN_SECRET, Call, both_in_call, call_page, until, wait_frames, wait_joined
+from tests.call.conftest import (
+    TURN_SECRET,
+    Call,
+    Coturn,
+    both_in_call,
+    call_page,
+    until,
+    wait_frames,
+    wait_joined,
+)
 from tests.fixtures.world import World
 
 
@@ -102,3 +111,33 @@ async def test_a_nurse_joins_with_her_own_account_as_the_fourth_participant(
     stranger = await world.professional("Autre", profession="nurse", specialty=None)
     refused = await call_page(browser, live_server, runtime, stranger, call.appointment.id)
     assert "introuvable" in (await refused.content()).lower()
+
+
+async def test_relay_only_over_tls_as_on_port_443(
+    app: FastAPI, live_server: str, runtime: Runtime, call: Call, tls_turn_server: Coturn
+) -> None:
+    """Hospital networks often let only TLS out: TURN over TLS (turns:), relay only. Chromium checks
+    the relay's certificate: it is told to trust this test certificate's key, and no other."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import ARGS, CHROMIUM
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*ARGS, f"--ignore-certificate-errors-spki-list={tls_turn_server.spki_sha256}"],
+        )
+        await _tls_call(browser, app, live_server, runtime, call, tls_turn_server)
+
+
+async def _tls_call(
+    browser: Browser, app: FastAPI, live_server: str, runtime: Runtime, call: Call, tls_turn_server: Coturn
+) -> None:
+    app.state.call_turn = TurnSettings(
+        urls=f"turns:127.0.0.1:{tls_turn_server.tls_port}?transport=tcp", secret=TURN_SECRET, relay_only=True
+    )
+    doctor, patient = await both_in_call(browser, live_server, runtime, call)
+    for page in (doctor, patient):
+        (peer,) = await wait_frames(page, seconds=30)
+        assert peer["pair"] == {"local": "relay", "remote": "relay", "protocol": "tls"}, peer
