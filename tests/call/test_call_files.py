@@ -145,9 +145,12 @@ async def test_shared_files_follow_the_documents_intake_rules(
     for path in (files_url(call), files_url(call, document_id)):
         assert (await client.get(path, headers=stranger.headers)).status_code == 404
     assert (await share(files.pdf(), "application/pdf"))[0] == 201  # the same rules for a second file
-    async with transaction(runtime.sessionmaker) as db:
-        appointment = await db.get(Appointment, call.appointment.id)
-        assert appointment
-        appointment.status = "done"
-    status, detail = await share(files.pdf(), "application/pdf")
-    assert status == 409 and "pas en cours" in detail
+    # Open from the booking (documents sent ahead) until the call ends; closed after, or if cancelled.
+    for state, expected in (("booked", 201), ("waiting", 201), ("done", 409), ("cancelled", 409)):
+        async with transaction(runtime.sessionmaker) as db:
+            appointment = await db.get(Appointment, call.appointment.id)
+            assert appointment
+            appointment.status = state
+        status, detail = await share(files.pdf(), "application/pdf")
+        assert status == expected, (state, detail)
+    assert "terminée ou annulée" in detail

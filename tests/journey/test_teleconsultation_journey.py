@@ -89,6 +89,11 @@ async def test_book_remind_wait_admit_call_report_prescribe_dispense(
     await expect(patient.locator("#appointment")).to_be_visible()
     appointment_id = await patient.get_attribute("#appointment", "data-appointment")
     assert appointment_id
+    ahead = tmp_path / "ordonnance-en-cours.pdf"
+    ahead.write_bytes(pdf())
+    await patient.set_input_files("#document-input", str(ahead))
+    await patient.get_by_role("button", name="Envoyer le document").click()
+    await expect(patient.locator("#document-list")).to_contain_text("ordonnance-en-cours.pdf")
     await patient.screenshot(path=shots / "1-booked.png", full_page=True)
 
     # Confirmed at once; reminded the day before and one hour before (the clock moves on).
@@ -112,6 +117,8 @@ async def test_book_remind_wait_admit_call_report_prescribe_dispense(
     await patient.get_by_role("button", name="Entrer en salle d'attente").click()
     await expect(patient.get_by_text("Vous êtes en salle d'attente")).to_be_visible()
     office = await signed_in(browser, live_server, runtime, doctor)
+    await office.goto(f"{live_server}/teleconsultations/{appointment_id}")  # what she sent ahead
+    await expect(office.locator("#document-list")).to_contain_text("ordonnance-en-cours.pdf")
     await office.goto(f"{live_server}/teleconsultations")
     await expect(office.locator("#waiting-room")).to_contain_text("Marie DURAND")
     await office.screenshot(path=shots / "2-waiting-room.png", full_page=True)
@@ -141,7 +148,7 @@ async def test_book_remind_wait_admit_call_report_prescribe_dispense(
 
     # The compte rendu: written from a template, signed, locked, printable.
     await office.goto(f"{live_server}/teleconsultations/{appointment_id}")
-    await office.get_by_role("link", name="Compte rendu").click()
+    await office.get_by_role("link", name="Compte rendu", exact=True).click()
     await office.select_option("#template", "infection_orl")
     await office.click("#apply-template")
     await office.fill("#anamnese", "Toux sèche et fièvre à 38,5 °C depuis trois jours.")
@@ -156,7 +163,7 @@ async def test_book_remind_wait_admit_call_report_prescribe_dispense(
 
     # The ordonnance: one line, signed, with its number, QR code and PDF.
     await office.goto(f"{live_server}/teleconsultations/{appointment_id}")
-    await office.get_by_role("link", name="Ordonnance").click()
+    await office.get_by_role("link", name="Ordonnance", exact=True).click()
     await office.fill("#lines-0-dci", "paracétamol")
     await office.fill("#lines-0-dose", "1 g")
     await office.fill("#lines-0-form", "comprimé")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from telesante.audit.service import record
 from telesante.billing.activity import cap_warning
 from telesante.consent import service as consent
 from telesante.deps import DbSession
@@ -16,6 +17,8 @@ from telesante.patients.models import Patient
 from telesante.teleconsultation import booking, waiting
 from telesante.teleconsultation import schedule as agenda
 from telesante.teleconsultation.agenda import PARIS
+from telesante.teleconsultation.call.file_routes import OPEN_FOR_FILES
+from telesante.teleconsultation.call.files import files_of
 from telesante.teleconsultation.models import Appointment
 from telesante.teleconsultation.routes import bus_of, find_professionals
 from telesante.web.guard import PageActor
@@ -123,6 +126,16 @@ async def appointment_page(
     appointment = await waiting.appointment_for(db, actor, appointment_id)
     consented = await consent.current_consent(db, appointment.patient_id, "teleconsultation") is not None
     names = await _names(db, [appointment])
+    shared = await files_of(db, appointment)
+    if shared:
+        record(
+            db,
+            actor,
+            action="search",
+            resource_type="Document",
+            resource_id=appointment.id,
+            patient_id=appointment.patient_id,
+        )
     return page(
         request,
         "tlc_appointment.html",
@@ -132,6 +145,8 @@ async def appointment_page(
         consent_text=CONSENT_TEXT,
         who=names[appointment.id],
         opens=appointment.starts_at - waiting.EARLY,
+        shared=shared,
+        open_for_files=appointment.status in OPEN_FOR_FILES,
     )
 
 

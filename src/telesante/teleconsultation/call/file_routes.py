@@ -77,7 +77,7 @@ async def share_file(
     call_pass: PassHeader = None,
     filename: Annotated[str | None, FILENAME] = None,
 ) -> CallFileOut:
-    """Share a PDF, JPEG or PNG with the call; it joins the patient's record, attached to the encounter."""
+    """Send a PDF, JPEG or PNG before or during the call: a record document attached to the encounter."""
     appointment, sharer = await _sharer(request, db, appointment_id, call_pass)
     declared = accepted_kind(request.headers.get("content-type"))
     check_declared_length(request.headers.get("content-length"))
@@ -88,7 +88,7 @@ async def share_file(
 
 @router.get("/{appointment_id}/files")
 async def list_files(appointment_id: str, request: Request, db: DbSession) -> list[CallFileOut]:
-    """The files shared during the call, oldest first (for the compte rendu)."""
+    """The files sent before or during the call, oldest first (for the compte rendu)."""
     actor = await _actor(request, db)
     appointment = await _through_gate(db, actor, appointment_id, action="search")
     return [file_out(appointment.id, shared) for shared in await files.files_of(db, appointment)]
@@ -124,9 +124,14 @@ async def _sharer(
     appointment, role, name = await participant(
         db, actor, appointment_id, action="create", resource_type="Document"
     )
-    if appointment.status != Status.in_call:
-        raise Conflict("la téléconsultation n'est pas en cours : le partage de fichiers est fermé")
+    if appointment.status not in OPEN_FOR_FILES:
+        raise Conflict("la téléconsultation est terminée ou annulée : l'envoi de documents est fermé")
     return appointment, Sharer(actor.user.id, name, role, actor.professional_id)
+
+
+# The patient and the professional send documents ahead (the reason for consulting, results…)
+# and during the call; a guest only during the call, with its pass.
+OPEN_FOR_FILES = frozenset({Status.booked, Status.waiting, Status.in_call})
 
 
 async def _actor(request: Request, db: AsyncSession) -> Actor:

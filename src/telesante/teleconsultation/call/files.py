@@ -74,7 +74,11 @@ async def share(
         appointment.patient_id,
         kind="document",
         # The file name may say what the patient has: the encrypted summary, not the title.
-        title=f"Document partagé pendant la téléconsultation ({LABELS[file.kind.media_type]})",
+        title=(
+            f"Document partagé pendant la téléconsultation ({LABELS[file.kind.media_type]})"
+            if appointment.status == "in_call"
+            else f"Document envoyé pour la téléconsultation ({LABELS[file.kind.media_type]})"
+        ),
         summary=f"{file.filename} (par {sharer.name})",
         source_type="Document",
         source_id=document.id,
