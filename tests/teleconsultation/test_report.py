@@ -80,7 +80,15 @@ async def test_the_report_reaches_the_gp_when_someone_else_wrote_it(
     await client.post(f"{url}/sign", headers=practice.doctor.headers)
     inbox = (await client.get("/api/notifications", headers=gp.headers)).json()
     assert inbox[0]["title"] == "Compte rendu de téléconsultation d'un de vos patients"
-    assert inbox[0]["link"] == f"/patients/{me.patient.id}"
+    assert inbox[0]["link"] == f"/teleconsultations/{appointment_id}/compte-rendu"
+    # The médecin traitant reads the signed report and its PDF; a professional outside the care team cannot.
+    pdf = await client.get(f"/api/teleconsultations/{appointment_id}/report.pdf", headers=gp.headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    stranger = await world.professional("Inconnu")
+    refused = await client.get(
+        f"/api/teleconsultations/{appointment_id}/report.pdf", headers=stranger.headers
+    )
+    assert refused.status_code == 404
 
 
 async def test_only_the_consulting_professional_writes_and_not_before_the_call(

@@ -20,9 +20,11 @@ from telesante.documents.models import Document
 from telesante.errors import Conflict, Forbidden, Invalid, NotFound
 from telesante.identifiers.systems import INS_TYPE_CODES
 from telesante.notifications.service import notify
+from telesante.patients.access import access_patient
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
 from telesante.teleconsultation.models import Appointment, JoinToken, Report
+from telesante.teleconsultation.waiting import appointment_for
 from telesante.timeline.service import add_entry
 
 SECTIONS = ("motif", "anamnese", "examen", "conclusion", "conduite")
@@ -103,6 +105,21 @@ async def signed_report(db: AsyncSession, actor: Actor, appointment: Appointment
     if found.status != "signed":
         raise Conflict("le compte rendu n'est pas encore signé")
     return found
+
+
+async def report_appointment(db: AsyncSession, actor: Actor, appointment_id: str) -> Appointment:
+    """The appointment whose report the actor may read: its professional and patient, or anyone
+    the access gate lets see the patient (the médecin traitant receives the report)."""
+    try:
+        return await appointment_for(db, actor, appointment_id)
+    except NotFound:
+        appointment = await db.get(Appointment, appointment_id)
+        if appointment is None:
+            raise
+        await access_patient(
+            db, actor, appointment.patient_id, resource_type="Report", resource_id=appointment.id
+        )
+        return appointment
 
 
 async def signed_report_by_id(db: AsyncSession, report_id: str) -> Report | None:
@@ -246,5 +263,5 @@ async def _send_to_gp(db: AsyncSession, bus: Bus | None, appointment: Appointmen
             gp_user,
             "Compte rendu de téléconsultation d'un de vos patients",
             "Un compte rendu signé a été versé au dossier.",
-            link=f"/patients/{patient.id}",
+            link=f"/teleconsultations/{appointment.id}/compte-rendu",
         )

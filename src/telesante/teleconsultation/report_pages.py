@@ -112,8 +112,9 @@ def _locked(found: Report) -> dict[str, Any]:
 async def report_page(
     request: Request, appointment_id: str, db: DbSession, actor: PageActor, fait: str = ""
 ) -> HTMLResponse:
-    """The editor for the professional of the téléconsultation; the signed report for the patient."""
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    """The editor for the professional of the téléconsultation; the signed report for the patient
+    and for those who care for them (the médecin traitant is sent its link)."""
+    appointment = await report.report_appointment(db, actor, appointment_id)
     if actor.professional_id == appointment.professional_id:
         found = await report.report_of(db, appointment)
     else:

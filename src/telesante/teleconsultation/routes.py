@@ -344,8 +344,8 @@ PDF: dict[int | str, dict[str, Any]] = {
 
 @router.get("/teleconsultations/{appointment_id}/report.pdf", response_class=Response, responses=PDF)
 async def read_report_pdf(appointment_id: str, db: DbSession, actor: CurrentActor) -> Response:
-    """The signed compte rendu as a PDF, for the patient and the professional of the téléconsultation."""
-    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    """The signed compte rendu as a PDF, for the patient, the professional and the patient's care team."""
+    appointment = await report.report_appointment(db, actor, appointment_id)
     signed = await report.signed_report(db, actor, appointment)
     data = await report_pdf.report_pdf(db, signed)
     record(
