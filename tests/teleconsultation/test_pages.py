@@ -12,7 +12,7 @@ from telesante.runtime import Runtime
 from telesante.teleconsultation.models import Appointment
 from tests.fixtures.world import World
 from tests.security.test_pages import login_with_totp
-from tests.teleconsultation.conftest import Practice
+from tests.teleconsultation.conftest import Practice, book
 from tests.web.test_login_and_pages import field
 
 
@@ -63,3 +63,37 @@ async def test_book_consent_wait_and_admit_through_the_pages(
         )
         assert admitted.status_code == 303 and admitted.headers["location"] == f"{appointment_url}/appel"
     assert "Rejoindre l'appel" in (await client.get(appointment_url)).text
+
+
+async def test_the_patient_moves_then_cancels_from_the_pages_within_the_notice(
+    client: AsyncClient, world: World, runtime: Runtime, practice: Practice
+) -> None:
+    me = await world.patient(practice.doctor, with_account=True)
+    booked = await book(client, practice, me, timedelta(days=2))
+    url = f"/teleconsultations/{booked['id']}"
+    await login_with_totp(client, runtime, me)
+    detail = await client.get(url)
+    assert "Déplacer le rendez-vous" in detail.text and "Annuler le rendez-vous" in detail.text
+    choices = await client.get(f"{url}/deplacer")
+    starts = re.findall(r'name="starts_at" value="([^"]+)"', choices.text)
+    later = next(s for s in starts if s > booked["starts_at"])
+    csrf = field(choices.text, "csrf_token")
+    moved = await client.post(f"{url}/deplacer", data={"csrf_token": csrf, "starts_at": later})
+    assert moved.status_code == 303
+    async with runtime.sessionmaker() as db:
+        appointment = await db.get(Appointment, booked["id"])
+        assert appointment and appointment.starts_at.isoformat()[:16] == later[:16]
+    taken = await client.post(f"{url}/deplacer", data={"csrf_token": csrf, "starts_at": "demain"})
+    assert taken.status_code == 409 and "créneau invalide" in taken.text
+    async with transaction(runtime.sessionmaker) as db:  # now one hour away: inside the 2 h notice
+        start = utcnow() + timedelta(hours=1)
+        await db.execute(update(Appointment).values(starts_at=start, ends_at=start + timedelta(minutes=15)))
+    late = await client.post(f"{url}/annuler", data={"csrf_token": csrf})
+    assert late.status_code == 409 and "2 h avant" in late.text
+    async with transaction(runtime.sessionmaker) as db:
+        start = utcnow() + timedelta(days=1)
+        await db.execute(update(Appointment).values(starts_at=start, ends_at=start + timedelta(minutes=15)))
+    cancelled = await client.post(f"{url}/annuler", data={"csrf_token": csrf})
+    assert cancelled.status_code == 303
+    assert "annulé" in (await client.get(url)).text
+    assert (await client.post(f"{url}/annuler", data={})).status_code == 403  # no CSRF token

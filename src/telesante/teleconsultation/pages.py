@@ -19,7 +19,7 @@ from telesante.teleconsultation import schedule as agenda
 from telesante.teleconsultation.agenda import PARIS
 from telesante.teleconsultation.call.file_routes import OPEN_FOR_FILES
 from telesante.teleconsultation.call.files import files_of
-from telesante.teleconsultation.models import Appointment
+from telesante.teleconsultation.models import Appointment, ConsultationType
 from telesante.teleconsultation.routes import bus_of, find_professionals
 from telesante.web.guard import PageActor
 from telesante.web.render import page
@@ -148,6 +148,57 @@ async def appointment_page(
         shared=shared,
         open_for_files=appointment.status in OPEN_FOR_FILES,
     )
+
+
+@router.get("/teleconsultations/{appointment_id}/deplacer")
+async def move_page(request: Request, appointment_id: str, db: DbSession, actor: PageActor) -> HTMLResponse:
+    """The same professional's free slots of the coming week, to move the appointment to one."""
+    appointment = await waiting.appointment_for(db, actor, appointment_id)
+    kind = await db.get(ConsultationType, appointment.consultation_type_id)
+    assert kind is not None  # the appointment's foreign key
+    today = datetime.now(PARIS).date()
+    slots_by_day: dict[date, list[datetime]] = {}
+    for slot in await agenda.slots(db, appointment.professional_id, kind, today, today + timedelta(days=6)):
+        slots_by_day.setdefault(slot.astimezone(PARIS).date(), []).append(slot)
+    names = await _names(db, [appointment])
+    return page(
+        request,
+        "tlc_move.html",
+        actor=actor,
+        appointment=appointment,
+        who=names[appointment.id],
+        slots_by_day=slots_by_day,
+        paris=PARIS,
+    )
+
+
+@router.post("/teleconsultations/{appointment_id}/deplacer")
+async def move(
+    request: Request,
+    appointment_id: str,
+    db: DbSession,
+    actor: PageActor,
+    starts_at: Annotated[str, Form(max_length=40)],
+) -> Response:
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
+    try:
+        await booking.reschedule(db, bus_of(request), actor, appointment, datetime.fromisoformat(starts_at))
+    except (AppError, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, AppError) else "créneau invalide"
+        return page(request, "error.html", 409, actor=actor, title="Déplacement impossible", detail=detail)
+    return RedirectResponse(f"/teleconsultations/{appointment_id}", status_code=303)
+
+
+@router.post("/teleconsultations/{appointment_id}/annuler")
+async def cancel(request: Request, appointment_id: str, db: DbSession, actor: PageActor) -> Response:
+    appointment = await waiting.appointment_for(db, actor, appointment_id, action="update")
+    try:
+        await booking.cancel(db, bus_of(request), actor, appointment)
+    except AppError as exc:
+        return page(
+            request, "error.html", exc.status, actor=actor, title="Annulation impossible", detail=exc.detail
+        )
+    return RedirectResponse(f"/teleconsultations/{appointment_id}", status_code=303)
 
 
 @router.post("/teleconsultations/{appointment_id}/salle-attente")
