@@ -26,6 +26,9 @@ from telesante.fhir.routes import router as fhir_api
 from telesante.gdpr.routes import router as gdpr_api
 from telesante.jobs import handlers as _job_handlers  # noqa: F401 - registers every job handler
 from telesante.jobs.worker import Worker
+from telesante.monitoring.fhir_routes import router as monitoring_fhir
+from telesante.monitoring.nightscout import router as nightscout_api
+from telesante.monitoring.routes import router as monitoring_api
 from telesante.notifications.routes import router as notifications_api
 from telesante.ops.headers import SecurityHeaders
 from telesante.ops.logging import configure_logging
@@ -112,6 +115,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         prescriptions_fhir,
         pharmacy_pages,
         prescription_pages,
+        monitoring_api,
+        monitoring_fhir,
+        nightscout_api,
         pages,
     )
     for router in routers:

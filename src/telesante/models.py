@@ -2,20 +2,38 @@
 
 from telesante.audit.models import AuditEvent
 from telesante.auth.models import ApiToken, LoginChallenge, User, WebAuthnCredential, WebSession
-from telesante.billing.models import BillingLine
+from telesante.billing.models import ActivityDeclaration, BillingLine
 from telesante.consent.models import Consent
 from telesante.directory.models import Organisation, Professional, professional_organisations
 from telesante.documents.models import Document
 from telesante.gdpr.models import ErasureRequest
 from telesante.jobs.models import Job
+from telesante.monitoring.models import (
+    Alert,
+    Device,
+    Measurement,
+    Program,
+    ProgramRule,
+    RuleChange,
+    RuleStateRow,
+)
 from telesante.notifications.models import Notification
 from telesante.patients.models import BreakGlassGrant, CareRelation, Patient
 from telesante.prescriptions.models import Dispensation, Prescription
-from telesante.teleconsultation.models import Absence, Appointment, ConsultationType, JoinToken, OpeningHours
+from telesante.teleconsultation.models import (
+    Absence,
+    Appointment,
+    ConsultationType,
+    JoinToken,
+    OpeningHours,
+    Report,
+)
 from telesante.timeline.models import TimelineEntry
 
 __all__ = [
     "Absence",
+    "ActivityDeclaration",
+    "Alert",
     "ApiToken",
     "Appointment",
     "AuditEvent",
@@ -24,18 +42,25 @@ __all__ = [
     "CareRelation",
     "Consent",
     "ConsultationType",
+    "Device",
     "Dispensation",
     "Document",
     "ErasureRequest",
     "Job",
     "JoinToken",
     "LoginChallenge",
+    "Measurement",
     "Notification",
     "OpeningHours",
     "Organisation",
     "Patient",
     "Prescription",
     "Professional",
+    "Program",
+    "ProgramRule",
+    "Report",
+    "RuleChange",
+    "RuleStateRow",
     "TimelineEntry",
     "User",
     "WebAuthnCredential",

@@ -1,6 +1,7 @@
 """Import every module that registers a job handler, for the worker of any process."""
 
 from telesante.auth import email_code
+from telesante.monitoring import jobs as _monitoring_jobs  # noqa: F401 - registers the télésurveillance timers
 from telesante.notifications import service as notifications
 from telesante.teleconsultation import booking
 
