@@ -25,6 +25,9 @@ async def test_metadata_is_a_capability_statement(client: AsyncClient) -> None:
     assert statement["fhirVersion"] == "4.0.1"
     kinds = {r["type"] for r in statement["rest"][0]["resource"]}
     assert {"Patient", "Practitioner", "PractitionerRole", "Organization", "AuditEvent", "Consent"} <= kinds
+    observation = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Observation")
+    assert {i["code"] for i in observation["interaction"]} == {"read", "search-type", "create"}
+    assert {i["code"] for i in statement["rest"][0]["interaction"]} == {"batch", "transaction"}
 
 
 async def test_anonymous_calls_get_401_operation_outcome(client: AsyncClient) -> None:

@@ -23,14 +23,20 @@ SEARCH_PARAMS = {
     "DocumentReference": [("patient", "reference"), ("encounter", "reference")],
     "MedicationRequest": [("patient", "reference")],
     "MedicationDispense": [("prescription", "token")],
+    "Observation": [("patient", "reference"), ("code", "token"), ("date", "date")],
+    "DetectedIssue": [("patient", "reference")],
 }
+# Beyond read and search: what a connected device sends (télésurveillance, ADR 0009).
+EXTRA_INTERACTIONS = {"Observation": ["create"]}
 
 
 def capability_statement(base_url: str, software_version: str) -> dict[str, Any]:
     resources = [
         {
             "type": kind,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [
+                {"code": code} for code in ["read", "search-type", *EXTRA_INTERACTIONS.get(kind, [])]
+            ],
             "searchParam": [{"name": name, "type": kind_} for name, kind_ in params],
         }
         for kind, params in SEARCH_PARAMS.items()
@@ -52,6 +58,7 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
                     "description": "Bearer API token or a logged-in session; anonymous calls get 401."
                 },
                 "resource": resources,
+                "interaction": [{"code": "batch"}, {"code": "transaction"}],
             }
         ],
     }
