@@ -15,6 +15,7 @@ from telesante.auth.models import User
 from telesante.consent.models import Consent
 from telesante.directory.models import Professional
 from telesante.documents.models import Document
+from telesante.monitoring.models import Alert, Measurement
 from telesante.patients.models import CareRelation, Patient
 from telesante.patients.service import care_relations
 from telesante.timeline.models import TimelineEntry
@@ -44,6 +45,8 @@ class PatientData:
     accesses: list[AccessLine]
     professionals: dict[str, Professional] = field(default_factory=dict)
     generated_at: datetime | None = None
+    measurements: list[Measurement] = field(default_factory=list)  # télésurveillance
+    alerts: list[Alert] = field(default_factory=list)
 
 
 async def collect(db: AsyncSession, patient: Patient, now: datetime) -> PatientData:
@@ -69,8 +72,28 @@ async def collect(db: AsyncSession, patient: Patient, now: datetime) -> PatientD
         wanted.add(patient.gp_of_record_id)
     found = await db.scalars(select(Professional).where(Professional.id.in_(wanted)))
     professionals = {p.id: p for p in found}
+    measurements = list(
+        await db.scalars(
+            select(Measurement)
+            .where(Measurement.patient_id == patient.id)
+            .order_by(Measurement.effective_at, Measurement.id)
+        )
+    )
+    alerts = list(
+        await db.scalars(select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.raised_at))
+    )
     return PatientData(
-        patient, relations, entries, consents, documents, inline, accesses, professionals, generated_at=now
+        patient,
+        relations,
+        entries,
+        consents,
+        documents,
+        inline,
+        accesses,
+        professionals,
+        generated_at=now,
+        measurements=measurements,
+        alerts=alerts,
     )
 
 

@@ -31,6 +31,7 @@ from telesante.documents.models import Document
 from telesante.fhir.mapping import patient_resource, practitioner_resource
 from telesante.gdpr.collect import AccessLine, PatientData
 from telesante.gdpr.labels import ACT_LABELS, AUDIT_ACTION_LABELS, CARE_REASON_LABELS
+from telesante.monitoring.fhir_out import detected_issue_resource, group, observation_resource
 from telesante.timeline.models import TimelineEntry
 
 FHIR_JSON = "application/fhir+json"
@@ -71,6 +72,11 @@ def export_bundle(data: PatientData, fhir_base: str) -> dict[str, Any]:
     resources += [document(d, data.inline_content.get(d.id), patient_ref) for d in data.documents]
     resources += [consent(c, patient_ref) for c in data.consents]
     resources += [audit_event(a, patient_ref) for a in data.accesses]
+    resources += [observation_resource(parts) for parts in group(data.measurements)]
+    by_id = {m.id: m for m in data.measurements}
+    resources += [
+        detected_issue_resource(a, [by_id[i] for i in a.evidence if i in by_id]) for a in data.alerts
+    ]
     return _valid(
         Bundle,
         {
