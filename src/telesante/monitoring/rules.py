@@ -315,7 +315,8 @@ def evaluate(
     With no state, every measurement is new: to enrol a patient without alerts for imported
     history, start from `RuleState(through=<enrolment time>)`.
     """
-    series = Series(m for m in measurements if m.kind in rule.kinds)
+    kinds = rule.kinds  # a property that builds a set: once per call, not once per measurement
+    series = Series(m for m in measurements if m.kind in kinds)
     machine = _Machine(state or RuleState())
     if isinstance(rule, MissingDataRule):
         now_check = _run_missing(rule, series, machine, now, monitoring_since)
