@@ -89,7 +89,7 @@ async def test_a_companion_joins_with_a_one_time_link(
     assert "déjà utilisé" in (await stolen.text_content("#call-status") or "")
 
 
-async def test_a_nurse_joins_with_her_own_account_as_the_fourth_participant(
+async def test_a_nurse_joins_with_her_own_account_as_a_third_participant(
     browser: Browser, live_server: str, runtime: Runtime, world: World, call: Call, artifacts: Path
 ) -> None:
     nurse = await world.professional("Petit", profession="nurse", specialty=None)
