@@ -28,6 +28,8 @@ from telesante.jobs import handlers as _job_handlers  # noqa: F401 - registers e
 from telesante.jobs.worker import Worker
 from telesante.monitoring.fhir_routes import router as monitoring_fhir
 from telesante.monitoring.nightscout import router as nightscout_api
+from telesante.monitoring.pages import router as monitoring_pages
+from telesante.monitoring.patient_pages import router as monitoring_patient_pages
 from telesante.monitoring.routes import router as monitoring_api
 from telesante.notifications.routes import router as notifications_api
 from telesante.ops.headers import SecurityHeaders
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         monitoring_api,
         monitoring_fhir,
         nightscout_api,
+        monitoring_pages,
+        monitoring_patient_pages,
         pages,
     )
     for router in routers:
