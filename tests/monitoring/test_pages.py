@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from telesante.db import transaction
+from telesante.jobs.models import Job
 from telesante.monitoring.demo import load_monitoring_demo
 from telesante.patients.models import Patient
 from telesante.runtime import Runtime
@@ -216,6 +217,11 @@ async def test_from_an_alert_to_a_teleconsultation_in_one_click(
     assert "Hypoglycémie" in appointment.text  # the reason, for the professional
     mine = await client.get("/api/notifications", headers=followed.patient.headers)
     assert any("Téléconsultation proposée" in n["title"] for n in mine.json())
+    async with runtime.sessionmaker() as db:  # e-mailed with its .ics, and reminded, like any booking
+        jobs = list(await db.scalars(select(Job.payload).where(Job.kind == "teleconsultation.reminder")))
+    assert [j["title"] for j in jobs][:1] == [
+        "Téléconsultation proposée par votre équipe de télésurveillance"
+    ]
     taken = await client.post(
         f"/telesurveillance/patients/{followed.patient.patient.id}/teleconsultation",
         data={

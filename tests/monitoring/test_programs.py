@@ -151,3 +151,16 @@ async def test_a_rule_switched_off_raises_nothing(client: AsyncClient, followed:
     assert await alerts(client, followed.doctor) == []
     wrong = await client.patch(url, headers=followed.doctor.headers, json={"after_hours": 3})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "after_hours"
+
+
+async def test_enrolment_schedules_the_months_report_and_forfait(
+    followed: Followed, runtime: Runtime
+) -> None:
+    from telesante.jobs.models import Job
+    from telesante.monitoring.monthly import MONTHLY_JOB
+
+    async with runtime.sessionmaker() as db:
+        due = list(
+            await db.scalars(select(Job.due_at).where(Job.kind == MONTHLY_JOB, Job.status == "pending"))
+        )
+    assert len(due) == 1  # one close of the month, whatever the number of programs

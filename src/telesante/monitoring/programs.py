@@ -19,7 +19,7 @@ from telesante.consent.service import require_consent
 from telesante.db import utcnow
 from telesante.directory.models import Professional
 from telesante.errors import Conflict, Forbidden, Invalid, NotFound
-from telesante.monitoring import engine, rule_codec
+from telesante.monitoring import engine, monthly, rule_codec
 from telesante.monitoring.defaults import DEFAULT_RULES, Indication
 from telesante.monitoring.models import Program, ProgramRule, RuleChange, RuleStateRow
 from telesante.monitoring.rules import Status
@@ -87,6 +87,7 @@ async def enrol(db: AsyncSession, actor: Actor, data: Enrolment) -> Program:
     )
     await db.flush()
     await engine.reschedule_missing_check(db, program)
+    await monthly.ensure_scheduled(db)  # the month's report and forfait, for every program
     return program
 
 

@@ -1,33 +1,24 @@
 """From an alert to a téléconsultation: the watching professional books one of their own free
-slots for the patient, the alert's context as the reason.
-
-The téléconsultation booking (teleconsultation/booking.py) is the patient's: it refuses a
-professional. This is the smallest honest version of booking on the patient's behalf: the same
-free-slot check and the same unique index settle races, the patient is told in the app with a link
-to the appointment, and the step is on the timeline. Not done here (booking's private steps): the
-confirmation e-mail with its .ics and the reminder jobs.
+slots for the patient, the alert's context as the reason, through the téléconsultation booking
+(the same free-slot check and race protection; the patient is told, e-mailed the .ics and reminded).
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from telesante.audit.service import record
 from telesante.auth.actor import Actor
-from telesante.auth.models import User
-from telesante.errors import Conflict, Forbidden
+from telesante.errors import Forbidden
 from telesante.monitoring.measures import MeasureKind, display_unit, french
 from telesante.monitoring.models import Alert, Measurement
-from telesante.notifications.service import notify
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
+from telesante.teleconsultation import booking
 from telesante.teleconsultation import schedule as agenda
 from telesante.teleconsultation.agenda import PARIS
 from telesante.teleconsultation.models import Appointment, ConsultationType
-from telesante.timeline.service import add_entry
 
 DAYS_OFFERED = 7
 
@@ -71,38 +62,19 @@ async def book_for_patient(
     starts_at: datetime,
     reason: str | None,
 ) -> Appointment:
-    """Book the actor's own slot for a patient the gate handed out."""
-    professional_id = _professional(actor)
-    kind = await agenda.consultation_type(db, professional_id, type_id)
-    local_day = starts_at.astimezone(PARIS).date()
-    if starts_at not in await agenda.slots(db, professional_id, kind, local_day, local_day):
-        raise Conflict("ce créneau n'est pas libre")
-    appointment = Appointment(
-        professional_id=professional_id,
-        patient_id=patient.id,
-        consultation_type_id=kind.id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=kind.duration_minutes),
-        status="booked",
-        reason=reason,
-        referred_by_gp=False,
-        booked_by_user_id=actor.user.id,
-        incidents=[],
-    )
-    db.add(appointment)
-    try:
-        await db.flush()  # the unique index settles a race for the slot
-    except IntegrityError:
-        raise Conflict("ce créneau vient d'être réservé par quelqu'un d'autre") from None
-    add_entry(
+    """Book the actor's own slot for a patient the gate handed out; the patient is told, e-mailed
+    and reminded like any booking (teleconsultation.booking)."""
+    _professional(actor)
+    appointment = await booking.book_for_patient(
         db,
+        bus,
+        actor,
         patient.id,
-        kind="teleconsultation",
-        title="Téléconsultation programmée par l'équipe de télésurveillance",
-        occurred_at=starts_at,
-        source_type="Appointment",
-        source_id=appointment.id,
-        author_professional_id=professional_id,
+        type_id,
+        starts_at,
+        reason,
+        timeline_title="Téléconsultation programmée par l'équipe de télésurveillance",
+        announcement="Téléconsultation proposée par votre équipe de télésurveillance",
     )
     record(
         db,
@@ -112,24 +84,7 @@ async def book_for_patient(
         resource_id=appointment.id,
         patient_id=patient.id,
     )
-    await _tell_patient(db, bus, appointment)
     return appointment
-
-
-async def _tell_patient(db: AsyncSession, bus: Bus | None, appointment: Appointment) -> None:
-    user_id = await db.scalar(select(User.id).where(User.patient_id == appointment.patient_id))
-    if user_id is None:
-        return  # no account: the team calls the patient
-    when = appointment.starts_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
-    await notify(
-        db,
-        bus,
-        user_id,
-        "Téléconsultation proposée par votre équipe de télésurveillance",
-        f"Rendez-vous le {when}. Ouvrez-le pour donner votre accord et rejoindre la salle d'attente.",
-        link=f"/teleconsultations/{appointment.id}",
-        email=False,
-    )
 
 
 def _professional(actor: Actor) -> str:

@@ -49,28 +49,9 @@ async def book(
 ) -> Appointment:
     if actor.role != "patient" or not actor.patient_id:
         raise Forbidden("un patient réserve pour lui-même")
-    await agenda.require_professional(db, professional_id)
-    kind = await agenda.consultation_type(db, professional_id, type_id)
-    local_day = starts_at.astimezone(PARIS).date()
-    if starts_at not in await agenda.slots(db, professional_id, kind, local_day, local_day):
-        raise Conflict("ce créneau n'est pas libre")
-    appointment = Appointment(
-        professional_id=professional_id,
-        patient_id=actor.patient_id,
-        consultation_type_id=kind.id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=kind.duration_minutes),
-        status="booked",
-        reason=reason,
-        referred_by_gp=referred_by_gp,
-        booked_by_user_id=actor.user.id,
-        incidents=[],
+    appointment = await _reserve(
+        db, actor, actor.patient_id, professional_id, type_id, starts_at, reason, referred_by_gp
     )
-    db.add(appointment)
-    try:
-        await db.flush()  # the unique index settles a race between two patients
-    except IntegrityError:  # the edge rolls the whole request back
-        raise Conflict("ce créneau vient d'être réservé par quelqu'un d'autre") from None
     db.add(
         CareRelation(
             patient_id=actor.patient_id,
@@ -91,6 +72,76 @@ async def book(
         source_id=appointment.id,
     )
     await _announce(db, bus, appointment, "Téléconsultation confirmée")
+    return appointment
+
+
+async def book_for_patient(
+    db: AsyncSession,
+    bus: Bus | None,
+    actor: Actor,
+    patient_id: str,
+    type_id: str,
+    starts_at: datetime,
+    reason: str | None,
+    *,
+    timeline_title: str,
+    announcement: str,
+) -> Appointment:
+    """A professional books one of their own slots for a patient the access gate handed out (after
+    a télésurveillance alert, an expert's request…): the same checks as the patient's booking, and
+    the patient is told, e-mailed the .ics and reminded the same way."""
+    if actor.role != "professional" or not actor.professional_id:
+        raise Forbidden("un professionnel réserve dans son propre agenda")
+    appointment = await _reserve(
+        db, actor, patient_id, actor.professional_id, type_id, starts_at, reason, False
+    )
+    add_entry(
+        db,
+        patient_id,
+        kind="teleconsultation",
+        title=timeline_title,
+        occurred_at=starts_at,
+        source_type="Appointment",
+        source_id=appointment.id,
+        author_professional_id=actor.professional_id,
+    )
+    await _announce(db, bus, appointment, announcement)
+    return appointment
+
+
+async def _reserve(
+    db: AsyncSession,
+    actor: Actor,
+    patient_id: str,
+    professional_id: str,
+    type_id: str,
+    starts_at: datetime,
+    reason: str | None,
+    referred_by_gp: bool,
+) -> Appointment:
+    """A free slot of the professional's agenda becomes the patient's appointment, or a clear 409."""
+    await agenda.require_professional(db, professional_id)
+    kind = await agenda.consultation_type(db, professional_id, type_id)
+    local_day = starts_at.astimezone(PARIS).date()
+    if starts_at not in await agenda.slots(db, professional_id, kind, local_day, local_day):
+        raise Conflict("ce créneau n'est pas libre")
+    appointment = Appointment(
+        professional_id=professional_id,
+        patient_id=patient_id,
+        consultation_type_id=kind.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=kind.duration_minutes),
+        status="booked",
+        reason=reason,
+        referred_by_gp=referred_by_gp,
+        booked_by_user_id=actor.user.id,
+        incidents=[],
+    )
+    db.add(appointment)
+    try:
+        await db.flush()  # the unique index settles a race for the slot
+    except IntegrityError:  # the edge rolls the whole request back
+        raise Conflict("ce créneau vient d'être réservé par quelqu'un d'autre") from None
     return appointment
 
 
