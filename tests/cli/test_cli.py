@@ -56,6 +56,9 @@ def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path
     assert counts["patients"] >= 30 and counts["organisations"] >= 6 and counts["care_relations"] >= 30
     # Yesterday's téléconsultation: its signed report and billing line; the declared activity.
     assert counts["reports"] == 1 and counts["billing_lines"] == 1 and counts["activity_declarations"] == 2
+    # Télésurveillance: four patients streaming for 14 days, alerts waiting for the team.
+    assert counts["monitoring_programs"] == 4 and counts["monitoring_measurements"] > 4 * 14
+    assert counts["monitoring_alerts"] >= 2
 
 
 def _demo_counts(data_dir: Path) -> dict[str, int]:
@@ -77,6 +80,9 @@ def _demo_counts(data_dir: Path) -> dict[str, int]:
                 "reports",
                 "billing_lines",
                 "activity_declarations",
+                "monitoring_programs",
+                "monitoring_measurements",
+                "monitoring_alerts",
             )
         }
 

@@ -19,6 +19,7 @@ from telesante.directory.models import Organisation, Professional
 from telesante.identifiers.builders import make_finess, make_nir, make_rpps
 from telesante.identifiers.systems import INS_NIR_DEMO
 from telesante.migrations import upgrade
+from telesante.monitoring.demo import load_monitoring_demo
 from telesante.notifications.service import notify
 from telesante.patients import service as patients
 from telesante.patients.access import access_patient
@@ -94,6 +95,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
     await _agendas(db, professionals)
     await _yesterday(db, accounts["martin"], professionals["martin"])
     await _prescription(db, accounts["martin"])
+    await load_monitoring_demo(db)
 
 
 async def _load_patients(
@@ -357,6 +359,8 @@ async def _summary(db: AsyncSession, settings: Settings) -> str:
         "patient1 has one in a few minutes (Téléconsultations > Entrer en salle d'attente).",
         "Yesterday's téléconsultation has its signed compte rendu (with a reconnection incident);",
         "Facturation shows Dr Martin's lines and her téléconsultation share against the 20 % cap.",
+        "Télésurveillance: four of Dr Martin's patients send 14 days of CGM, weight and blood pressure;",
+        "open alerts wait on /telesurveillance (a night-time severe hypoglycaemia, a weight gain).",
         "The pharmacist marc.roux@demo.telesante.fr verifies and dispenses patient1's e-prescription",
         f"at /pharmacie (number {await _latest_prescription(db)}).",
         "Accounts:",
