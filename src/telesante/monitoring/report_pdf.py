@@ -18,20 +18,17 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from telesante.kit.pdf import PageWriter, pdf_text
 from telesante.monitoring import charts, panels, wording
 from telesante.monitoring.forfait import Assessment, month_name
 from telesante.monitoring.measures import MeasureKind, display_unit
 from telesante.monitoring.month_data import MonthData
 
 PARIS = ZoneInfo("Europe/Paris")
-LEFT = 18 * mm
 WIDTH = A4[0] - 36 * mm
-TOP = A4[1] - 18 * mm
 BOTTOM = 20 * mm
-PDF_TEXT = {"≥": ">=", "≤": "<=", "−": "-", "→": "->", "\u202f": " "}
 
 
 @dataclass(frozen=True)
@@ -192,33 +189,14 @@ def render(content: PrintedMonth) -> bytes:
     return buffer.getvalue()
 
 
-def pdf_text(text: str) -> str:
-    """The standard PDF fonts write Windows-1252 only: spell the rest out."""
-    for char, replacement in PDF_TEXT.items():
-        text = text.replace(char, replacement)
-    return text.encode("cp1252", "replace").decode("cp1252")
+class _Writer(PageWriter):
+    """The shared page writer, with the report's sections and figures."""
 
-
-class _Writer:
     def __init__(self, canvas: Canvas) -> None:
-        self.canvas = canvas
-        self.y = TOP
-
-    def room(self, height: float) -> None:
-        if self.y - height < BOTTOM:
-            self.canvas.showPage()
-            self.y = TOP
+        super().__init__(canvas, margin=18 * mm, bottom=BOTTOM)
 
     def line(self, text: str, *, size: float = 9.5, bold: bool = False, indent: float = 0) -> None:
-        font = "Helvetica-Bold" if bold else "Helvetica"
-        for part in simpleSplit(pdf_text(text), font, size, WIDTH - indent) or [""]:
-            self.room(size * 1.4)
-            self.canvas.setFont(font, size)
-            self.canvas.drawString(LEFT + indent, self.y, part)
-            self.y -= size * 1.4
-
-    def gap(self, points: float = 6) -> None:
-        self.y -= points
+        super().line(text, size=size, bold=bold, indent=indent)
 
     def section(self, title: str, lines: list[str]) -> None:
         self.gap(8)
@@ -232,7 +210,7 @@ class _Writer:
         self.room(figure.height + 16)
         self.line(title, size=10, bold=True)
         self.y -= figure.height
-        renderPDF.draw(drawing(figure), self.canvas, LEFT, self.y)
+        renderPDF.draw(drawing(figure), self.canvas, self.left, self.y)
 
 
 def drawing(figure: charts.Figure) -> Drawing:

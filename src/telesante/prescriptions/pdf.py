@@ -12,16 +12,15 @@ from zoneinfo import ZoneInfo
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
+from telesante.kit.pdf import PageWriter
 from telesante.prescriptions import public_id as ids
 from telesante.prescriptions.rules import NON_SUBSTITUTION
 
 PARIS = ZoneInfo("Europe/Paris")
 SEX = {"M": "Masculin", "F": "Féminin"}
-LEFT = 20 * mm
-WIDTH = A4[0] - 40 * mm
 
 
 def qr_png(text: str) -> bytes:
@@ -32,25 +31,6 @@ def qr_png(text: str) -> bytes:
 
 def _fr_date(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d/%m/%Y")
-
-
-class _Writer:
-    def __init__(self, canvas: Canvas) -> None:
-        self.canvas = canvas
-        self.y = A4[1] - 20 * mm
-
-    def line(self, text: str, *, size: float = 10, bold: bool = False, indent: float = 0) -> None:
-        font = "Helvetica-Bold" if bold else "Helvetica"
-        for part in simpleSplit(text, font, size, WIDTH - indent) or [""]:
-            if self.y < 25 * mm:
-                self.canvas.showPage()
-                self.y = A4[1] - 20 * mm
-            self.canvas.setFont(font, size)
-            self.canvas.drawString(LEFT + indent, self.y, part)
-            self.y -= size * 1.4
-
-    def gap(self, points: float = 6) -> None:
-        self.y -= points
 
 
 def line_text(line: dict[str, Any]) -> list[str]:
@@ -89,7 +69,7 @@ def render_pdf(content: dict[str, Any], key_id: str) -> bytes:
         qr_size,
         qr_size,
     )
-    out = _Writer(canvas)
+    out = PageWriter(canvas)
     out.line(f"{prescriber['given_names']} {prescriber['family_name'].upper()}", size=13, bold=True)
     title = prescriber["qualification"]
     if prescriber.get("specialty"):

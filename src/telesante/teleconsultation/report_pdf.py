@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from telesante.documents.service import LABELS
 from telesante.errors import Conflict
+from telesante.kit.pdf import PageWriter
 from telesante.patients.models import Patient
 from telesante.teleconsultation.models import Report
 from telesante.teleconsultation.report import (
@@ -31,8 +31,6 @@ from telesante.teleconsultation.report import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-LEFT = 20 * mm
-WIDTH = A4[0] - 40 * mm
 
 
 @dataclass(frozen=True)
@@ -104,35 +102,12 @@ def incident_lines(record: dict[str, Any]) -> list[str]:
     return lines
 
 
-class _Writer:
-    def __init__(self, canvas: Canvas) -> None:
-        self.canvas = canvas
-        self.y = A4[1] - 20 * mm
-
-    def line(self, text: str, *, size: float = 10, bold: bool = False, indent: float = 0) -> None:
-        font = "Helvetica-Bold" if bold else "Helvetica"
-        for part in simpleSplit(text, font, size, WIDTH - indent) or [""]:
-            if self.y < 25 * mm:
-                self.canvas.showPage()
-                self.y = A4[1] - 20 * mm
-            self.canvas.setFont(font, size)
-            self.canvas.drawString(LEFT + indent, self.y, part)
-            self.y -= size * 1.4
-
-    def text(self, text: str, *, indent: float = 0) -> None:
-        for paragraph in text.splitlines() or ["—"]:
-            self.line(paragraph, indent=indent)
-
-    def gap(self, points: float = 6) -> None:
-        self.y -= points
-
-
 def render_report_pdf(content: PrintedReport) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)
     canvas.setTitle("Compte rendu de téléconsultation")
     canvas.setAuthor("Telesante")
-    out = _Writer(canvas)
+    out = PageWriter(canvas)
     _header(out, content)
     for label, text in content.sections:
         out.line(label, size=11, bold=True)
@@ -158,7 +133,7 @@ def render_report_pdf(content: PrintedReport) -> bytes:
     return buffer.getvalue()
 
 
-def _header(out: _Writer, content: PrintedReport) -> None:
+def _header(out: PageWriter, content: PrintedReport) -> None:
     professional, patient, record = content.professional, content.patient, content.record
     out.line(str(professional.get("name", "")), size=13, bold=True)
     out.line(f"RPPS : {professional.get('rpps') or '—'}")
