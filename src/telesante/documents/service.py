@@ -68,9 +68,37 @@ def _checked(data: bytes, kind: Kind) -> bytes:
 
 
 async def add_document(db: AsyncSession, actor: Actor, patient: Patient, file: CleanFile) -> Document:
+    return await store(
+        db,
+        patient.id,
+        actor.user.id,
+        file,
+        title=f"Document ajouté ({LABELS[file.kind.media_type]})",
+        summary=file.filename,
+        author_professional_id=actor.professional_id,
+    )
+
+
+async def store(
+    db: AsyncSession,
+    patient_id: str,
+    uploader_id: str,
+    file: CleanFile,
+    *,
+    title: str,
+    summary: str,
+    author_professional_id: str | None,
+    appointment_id: str | None = None,
+) -> Document:
+    """A checked file into the record, encrypted (on flush), and its line on the timeline.
+
+    The file name may say what the patient has: callers put it in the (encrypted) summary,
+    never in the title.
+    """
     document = Document(
-        patient_id=patient.id,
-        uploaded_by_user_id=actor.user.id,
+        patient_id=patient_id,
+        appointment_id=appointment_id,
+        uploaded_by_user_id=uploader_id,
         filename=file.filename,
         content_type=file.kind.media_type,
         size=len(file.content),
@@ -81,14 +109,13 @@ async def add_document(db: AsyncSession, actor: Actor, patient: Patient, file: C
     await db.flush()
     add_entry(
         db,
-        patient.id,
+        patient_id,
         kind="document",
-        # The file name may say what the patient has: it goes to the encrypted summary, not the title.
-        title=f"Document ajouté ({LABELS[file.kind.media_type]})",
-        summary=file.filename,
+        title=title,
+        summary=summary,
         source_type="Document",
         source_id=document.id,
-        author_professional_id=actor.professional_id,
+        author_professional_id=author_professional_id,
     )
     return document
 

@@ -7,8 +7,6 @@ shared: an announcement on the call's bus channel after the commit. The signalin
 never carries, nor reads, a file's contents.
 """
 
-import asyncio
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +17,7 @@ from sqlalchemy.orm import defer
 from telesante.auth.models import User
 from telesante.db import after_commit, utcnow
 from telesante.documents.models import Document
-from telesante.documents.service import LABELS, CleanFile
+from telesante.documents.service import LABELS, CleanFile, store
 from telesante.errors import NotFound
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
@@ -27,7 +25,6 @@ from telesante.teleconsultation.call.participants import professional_name
 from telesante.teleconsultation.call.signaling import channel
 from telesante.teleconsultation.call.tokens import Role
 from telesante.teleconsultation.models import Appointment, JoinToken
-from telesante.timeline.service import add_entry
 
 
 @dataclass(frozen=True)
@@ -57,32 +54,20 @@ async def share(
     db: AsyncSession, bus: Bus, appointment: Appointment, sharer: Sharer, file: CleanFile
 ) -> Document:
     """Store the checked file encrypted in the patient's record, and announce it after commit."""
-    document = Document(
-        patient_id=appointment.patient_id,
-        appointment_id=appointment.id,
-        uploaded_by_user_id=sharer.record_id,
-        filename=file.filename,
-        content_type=file.kind.media_type,
-        size=len(file.content),
-        sha256=await asyncio.to_thread(lambda: hashlib.sha256(file.content).hexdigest()),
-        content=file.content,
-    )
-    db.add(document)
-    await db.flush()
-    add_entry(
+    label = LABELS[file.kind.media_type]
+    document = await store(
         db,
         appointment.patient_id,
-        kind="document",
-        # The file name may say what the patient has: the encrypted summary, not the title.
+        sharer.record_id,
+        file,
         title=(
-            f"Document partagé pendant la téléconsultation ({LABELS[file.kind.media_type]})"
+            f"Document partagé pendant la téléconsultation ({label})"
             if appointment.status == "in_call"
-            else f"Document envoyé pour la téléconsultation ({LABELS[file.kind.media_type]})"
+            else f"Document envoyé pour la téléconsultation ({label})"
         ),
         summary=f"{file.filename} (par {sharer.name})",
-        source_type="Document",
-        source_id=document.id,
         author_professional_id=sharer.professional_id,
+        appointment_id=appointment.id,
     )
     message = announcement(appointment.id, document, sharer.name, sharer.role, utcnow())
     after_commit(db, lambda: bus.publish(channel(appointment.id), message))
