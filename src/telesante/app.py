@@ -49,6 +49,7 @@ from telesante.teleconsultation.call.routes import router as call_routes
 from telesante.teleconsultation.pages import router as teleconsultation_pages
 from telesante.teleconsultation.report_pages import router as report_pages
 from telesante.teleconsultation.routes import router as teleconsultation_api
+from telesante.teleexpertise.routes import router as teleexpertise_api
 from telesante.web.auth_pages import router as auth_pages
 from telesante.web.guard import LoginRequired
 from telesante.web.pages import router as pages
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         nightscout_api,
         monitoring_pages,
         monitoring_patient_pages,
+        teleexpertise_api,
         pages,
     )
     for router in routers:

@@ -28,6 +28,13 @@ from telesante.teleconsultation.models import (
     OpeningHours,
     Report,
 )
+from telesante.teleexpertise.models import (
+    ExpertAnswer,
+    ExpertAssignment,
+    ExpertAttachment,
+    ExpertMessage,
+    ExpertRequest,
+)
 from telesante.timeline.models import TimelineEntry
 
 __all__ = [
@@ -46,6 +53,11 @@ __all__ = [
     "Dispensation",
     "Document",
     "ErasureRequest",
+    "ExpertAnswer",
+    "ExpertAssignment",
+    "ExpertAttachment",
+    "ExpertMessage",
+    "ExpertRequest",
     "Job",
     "JoinToken",
     "LoginChallenge",

@@ -5,5 +5,6 @@ from telesante.monitoring import jobs as _monitoring_jobs  # noqa: F401 - regist
 from telesante.monitoring import monthly as _monitoring_monthly  # noqa: F401 - the monthly report and forfait
 from telesante.notifications import service as notifications
 from telesante.teleconsultation import booking
+from telesante.teleexpertise import timers as _teleexpertise_timers  # noqa: F401 - reminders and escalation
 
 REGISTERED = (email_code, notifications, booking)
