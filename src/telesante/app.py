@@ -49,6 +49,8 @@ from telesante.teleconsultation.call.routes import router as call_routes
 from telesante.teleconsultation.pages import router as teleconsultation_pages
 from telesante.teleconsultation.report_pages import router as report_pages
 from telesante.teleconsultation.routes import router as teleconsultation_api
+from telesante.teleexpertise.fhir_routes import router as teleexpertise_fhir
+from telesante.teleexpertise.pages import router as teleexpertise_pages
 from telesante.teleexpertise.routes import router as teleexpertise_api
 from telesante.web.auth_pages import router as auth_pages
 from telesante.web.guard import LoginRequired
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         monitoring_pages,
         monitoring_patient_pages,
         teleexpertise_api,
+        teleexpertise_fhir,
+        teleexpertise_pages,
         pages,
     )
     for router in routers:

@@ -23,6 +23,7 @@ from telesante.teleconsultation.models import Appointment, Report
 from telesante.teleconsultation.report_pdf import report_pdf
 from telesante.teleconsultation.schedule import slots as agenda_slots
 from telesante.teleconsultation.schedule import types_of as teleconsultation_types
+from telesante.teleexpertise import fhir_routes as teleexpertise_fhir
 
 router = APIRouter(prefix="/fhir/R4", tags=["fhir"], default_response_class=FhirResponse)
 FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -395,13 +396,30 @@ async def search_composition(request: Request, db: DbSession, actor: CurrentActo
 async def read_document_reference(
     request: Request, report_id: str, db: DbSession, actor: CurrentActor
 ) -> dict[str, Any]:
-    """The PDF of a signed compte rendu: its address, size and SHA-1."""
+    """The PDF of a signed compte rendu, or of a téléexpertise answer: its address, size and SHA-1."""
+    if await teleconsultation_report.signed_report_by_id(db, report_id) is None:
+        answer = await teleexpertise_fhir.read_answer_document(request, db, actor, report_id)
+        if answer is None:
+            raise NotFound("DocumentReference introuvable")
+        return answer
     found = await _readable_report(db, actor, report_id, "DocumentReference")
     return await _document_reference(request, db, found)
 
 
 @router.get("/DocumentReference", responses=FHIR_RESPONSES)
 async def search_document_reference(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    """The PDFs of a patient's signed comptes rendus: `patient=`, `encounter=` or both."""
+    """The PDFs of a patient's signed comptes rendus: `patient=`, `encounter=` or both; with
+    `patient=` alone, the reports of the patient's téléexpertise answers too."""
     found = await _searched_reports(request, db, actor, "DocumentReference")
-    return _bundle(request, [await _document_reference(request, db, r) for r in found], False)
+    resources = [await _document_reference(request, db, r) for r in found]
+    if patient_id := _answers_patient(request):
+        resources += await teleexpertise_fhir.patient_answer_documents(request, db, patient_id)
+    return _bundle(request, resources, False)
+
+
+def _answers_patient(request: Request) -> str | None:
+    """The patient whose answers' reports a search also returns (none when it names an encounter)."""
+    params = request.query_params
+    if params.get("encounter"):
+        return None
+    return (params.get("patient") or "").removeprefix("Patient/") or None

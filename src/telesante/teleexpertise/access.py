@@ -16,6 +16,7 @@ from telesante.audit.service import record, record_denied
 from telesante.auth.actor import Actor
 from telesante.directory.models import Professional, professional_organisations
 from telesante.errors import NotFound
+from telesante.patients.access import access_patient
 from telesante.teleexpertise.lifecycle import OPEN
 from telesante.teleexpertise.models import ExpertAssignment, ExpertRequest
 from telesante.teleexpertise.rules import EXPERT_PROFESSIONS
@@ -108,3 +109,21 @@ async def access_request(
         raise NotFound(NOT_FOUND)
     record(db, actor, action=action, patient_id=request.patient_id, **audited)
     return Access(request, role)
+
+
+async def readable(
+    db: AsyncSession, actor: Actor, request_id: str, kind: str, resource_id: str | None = None
+) -> ExpertRequest:
+    """The request if the actor is one of its parties or may see the patient; audited either way."""
+    request = await db.get(ExpertRequest, request_id)
+    if request is None:
+        raise NotFound(f"{kind} introuvable")
+    audited = {"resource_type": kind, "resource_id": resource_id or request.id}
+    if await role_of(db, actor, request) is not None:
+        record(db, actor, action="read", patient_id=request.patient_id, purpose=PURPOSE, **audited)
+        return request
+    try:
+        await access_patient(db, actor, request.patient_id, **audited)
+    except NotFound:
+        raise NotFound(f"{kind} introuvable") from None
+    return request

@@ -5,7 +5,7 @@ whose `files` parts are photos and PDFs; the form is read in memory within the u
 (multipart.py). More files are added later as a raw body, like documents/routes.py.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
@@ -16,8 +16,8 @@ from telesante.documents.intake import check_declared_length, read_limited
 from telesante.documents.routes import DOWNLOAD, FILENAME, UPLOAD_BODY, UPLOAD_ERRORS, download_headers
 from telesante.errors import PROBLEM_RESPONSES, Forbidden, Invalid
 from telesante.realtime.bus import Bus
-from telesante.teleexpertise import answers, attachments, service, teleconsult, thread, views
-from telesante.teleexpertise.access import Role, access_request
+from telesante.teleexpertise import answers, attachments, report_pdf, service, teleconsult, thread, views
+from telesante.teleexpertise.access import Role, access_request, readable
 from telesante.teleexpertise.lifecycle import Status, require_open
 from telesante.teleexpertise.multipart import boundary_of, parse_form
 from telesante.teleexpertise.schemas import (
@@ -161,6 +161,26 @@ async def post_answer(
     given = await answers.answer(db, bus_of(request), actor, access, data)
     full = await views.full(db, access)
     return next(a for a in full.answers if a.id == given.id)
+
+
+REPORT_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Le compte rendu de l'avis, imprimable", "content": {"application/pdf": {}}},
+}
+
+
+@router.get("/{request_id}/answers/{answer_id}/report.pdf", response_class=Response, responses=REPORT_PDF)
+async def read_answer_report(request_id: str, answer_id: str, db: DbSession, actor: CurrentActor) -> Response:
+    """The signed answer as a PDF report, for the parties of the request and the patient's care
+    team (as its FHIR DocumentReference); audited."""
+    request = await readable(db, actor, request_id, "ExpertAnswerPdf", answer_id)
+    answer = await report_pdf.answer_of(db, request, answer_id)
+    data = await report_pdf.answer_pdf(db, request, answer)
+    disposition = f'inline; filename="{report_pdf.file_name(answer)}"'
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )
 
 
 @router.post("/{request_id}/reassign")
