@@ -27,6 +27,7 @@ from telesante.gdpr.routes import router as gdpr_api
 from telesante.jobs import handlers as _job_handlers  # noqa: F401 - registers every job handler
 from telesante.jobs.worker import Worker
 from telesante.monitoring.fhir_routes import router as monitoring_fhir
+from telesante.monitoring.mqtt import consuming as consuming_mqtt
 from telesante.monitoring.nightscout import router as nightscout_api
 from telesante.monitoring.pages import router as monitoring_pages
 from telesante.monitoring.patient_pages import router as monitoring_patient_pages
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         worker = Worker(runtime) if with_worker else None
         task = asyncio.create_task(worker.run_forever()) if worker else None
         try:
-            yield
+            async with consuming_mqtt(runtime):  # only if TELESANTE_MQTT_URL is set
+                yield
         finally:
             if worker and task:
                 worker.stop()

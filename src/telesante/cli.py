@@ -81,8 +81,10 @@ def keys_rotate() -> None:
 
 def _register_subcommands() -> None:
     from telesante.gdpr.cli import export
+    from telesante.monitoring.simulate_cli import simulate
 
     main.add_command(export)
+    main.add_command(simulate)
 
 
 @main.command()

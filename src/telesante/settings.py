@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None
+    # Télésurveillance over MQTT: mqtt[s]://[user:password@]host[:port][/topic-root][?client_id=…];
+    # unset, no MQTT consumer runs (monitoring/mqtt.py).
+    mqtt_url: str | None = None
     port: int = 8000
     host: str = "127.0.0.1"
     public_url: str | None = None

@@ -64,7 +64,7 @@ async def create_observation(request: Request, db: DbSession, device: CurrentDev
 
 
 @router.post("", responses=FHIR_RESPONSES)
-async def post_bundle(request: Request, db: DbSession, device: CurrentDevice) -> dict[str, Any]:
+async def post_bundle(request: Request, db: DbSession, device: CurrentDevice) -> FhirResponse:
     """A Bundle of Observations. `batch`: each entry stands alone, the good ones are kept and each
     answer says 201, 200 (already stored) or 422 and why. `transaction`: all or nothing."""
     bundle = await _json(request)
@@ -84,11 +84,14 @@ async def post_bundle(request: Request, db: DbSession, device: CurrentDevice) ->
     )
     answers = {index: _answer(o) for (index, _), o in zip(readings, outcomes, strict=True)}
     answers |= {index: _refusal(reason) for index, reason in refused.items()}
-    return {
-        "resourceType": "Bundle",
-        "type": f"{kind}-response",
-        "entry": [_numbered(answers[i], i) for i in range(len(entries))],
-    }
+    # Returned as is: a response of thousands of entries is not worth a pass through a response model.
+    return FhirResponse(
+        {
+            "resourceType": "Bundle",
+            "type": f"{kind}-response",
+            "entry": [_numbered(answers[i], i) for i in range(len(entries))],
+        }
+    )
 
 
 def _bundle_type(bundle: Any) -> str:
