@@ -30,6 +30,13 @@ class Indication(StrEnum):
     CHRONIC_RESPIRATORY_FAILURE = "chronic_respiratory_failure"
 
 
+INDICATION_LABELS = {
+    Indication.DIABETES: "diabète",
+    Indication.HEART_FAILURE: "insuffisance cardiaque",
+    Indication.HYPERTENSION: "hypertension artérielle",
+    Indication.CHRONIC_RESPIRATORY_FAILURE: "insuffisance respiratoire chronique",
+}
+
 GLUCOSE = frozenset({MeasureKind.GLUCOSE_CGM, MeasureKind.GLUCOSE_METER})
 WEIGHT = frozenset({MeasureKind.WEIGHT})
 SYSTOLIC = frozenset({MeasureKind.SYSTOLIC})

@@ -23,7 +23,7 @@ from telesante.db import utcnow
 from telesante.directory.models import Professional
 from telesante.monitoring import alerts as alert_service
 from telesante.monitoring import devices, ingest, monthly, programs, simulation
-from telesante.monitoring.defaults import Indication
+from telesante.monitoring.defaults import INDICATION_LABELS, Indication
 from telesante.monitoring.measures import MeasureKind
 from telesante.monitoring.models import Alert, Device, Program
 from telesante.patients.models import Patient
@@ -123,7 +123,7 @@ async def load_monitoring_demo(db: AsyncSession, *, now: datetime | None = None)
             )
             await _send(db, device, [r for r in readings if r.kind in DEVICE_KINDS[kind]], now)
         enrolled.append(program.id)
-        lines.append(f"Télésurveillance : {patient.display_name} ({programs.INDICATION_LABELS[indication]})")
+        lines.append(f"Télésurveillance : {patient.display_name} ({INDICATION_LABELS[indication]})")
     await _acknowledge_hyper(db, actor, enrolled)
     await monthly.ensure_scheduled(db, now)
     return lines

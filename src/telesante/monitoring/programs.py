@@ -20,7 +20,7 @@ from telesante.db import utcnow
 from telesante.directory.models import Professional
 from telesante.errors import Conflict, Forbidden, Invalid, NotFound
 from telesante.monitoring import engine, monthly, rule_codec
-from telesante.monitoring.defaults import DEFAULT_RULES, Indication
+from telesante.monitoring.defaults import DEFAULT_RULES, INDICATION_LABELS, Indication
 from telesante.monitoring.models import Program, ProgramRule, RuleChange, RuleStateRow
 from telesante.monitoring.rules import Status
 from telesante.patients.access import access_patient, visible_patients
@@ -30,12 +30,6 @@ from telesante.timeline.service import add_entry
 CONSENT_ACT = "telemonitoring"  # consent/service.py's name for télésurveillance
 MAX_DURATION = timedelta(days=366)  # a prescription lasts at most one year (R162-100)
 NOT_FOUND = "programme de télésurveillance introuvable"
-INDICATION_LABELS = {
-    Indication.DIABETES: "diabète",
-    Indication.HEART_FAILURE: "insuffisance cardiaque",
-    Indication.HYPERTENSION: "hypertension artérielle",
-    Indication.CHRONIC_RESPIRATORY_FAILURE: "insuffisance respiratoire chronique",
-}
 
 
 @dataclass(frozen=True)

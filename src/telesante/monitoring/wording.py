@@ -8,12 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from telesante.monitoring.defaults import Indication
+from telesante.monitoring.defaults import INDICATION_LABELS, Indication
 from telesante.monitoring.glucose import GlucoseSummary
 from telesante.monitoring.measures import MeasureKind, display_unit, french
 from telesante.monitoring.models import Alert, Measurement
 from telesante.monitoring.panels import duration
-from telesante.monitoring.programs import INDICATION_LABELS
 from telesante.monitoring.rules import MissingDataRule, Op, Rule, ThresholdRule, TrendRule
 
 PARIS = ZoneInfo("Europe/Paris")
