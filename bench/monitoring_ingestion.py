@@ -46,16 +46,9 @@ MQTT_SPAN = timedelta(days=7)  # MQTT readings are the newest; HTTP Bundles uplo
 HTTP_CLIENTS = 4
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def servers(count: int, env: dict[str, str]) -> Iterator[tuple[list[str], list[int]]]:
+    from tests.fixtures.app import free_port
     from tests.processes.servers import stop, wait_ready
 
     started = []
@@ -77,6 +70,8 @@ def servers(count: int, env: dict[str, str]) -> Iterator[tuple[list[str], list[i
 @contextmanager
 def mosquitto() -> Iterator[int]:
     """A private broker: no persistence, no limit on queued or in-flight messages."""
+    from tests.fixtures.app import free_port
+
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "mosquitto.conf"

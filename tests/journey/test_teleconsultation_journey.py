@@ -26,6 +26,7 @@ from telesante.teleconsultation.call.settings import TurnSettings
 from telesante.teleconsultation.models import Appointment
 from tests.call.conftest import TURN_SECRET, session_cookie, until, wait_frames, wait_joined
 from tests.documents.files import pdf
+from tests.fixtures.acts import open_agenda
 from tests.fixtures.world import Person, World
 from tests.prescriptions.conftest import complete_prescriber
 
@@ -37,20 +38,6 @@ async def signed_in(browser: Browser, base: str, runtime: Runtime, person: Perso
     cookie = await session_cookie(runtime, person)
     await context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": base}])
     return await context.new_page()
-
-
-async def open_agenda(client: AsyncClient, doctor: Person) -> str:
-    every_day = [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]
-    assert (
-        await client.put("/api/agenda/opening-hours", json=every_day, headers=doctor.headers)
-    ).status_code == 200
-    kind = await client.post(
-        "/api/agenda/consultation-types",
-        headers=doctor.headers,
-        json={"label": "Téléconsultation", "duration_minutes": 15, "billing_code": "TCG"},
-    )
-    assert kind.status_code == 201, kind.text
-    return str(kind.json()["id"])
 
 
 def subjects(smtp: list[object]) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from telesante.db import utcnow
+from tests.fixtures.acts import record_consent
 from tests.fixtures.world import Person, World
 
 LOINC = "http://loinc.org"
@@ -31,16 +32,8 @@ class Followed:
 
 
 async def consent(client: AsyncClient, doctor: Person, patient_id: str) -> None:
-    response = await client.post(
-        f"/api/patients/{patient_id}/consents",
-        headers=doctor.headers,
-        json={
-            "act": "telemonitoring",
-            "method": "in_person",
-            "information": "Télésurveillance du diabète expliquée : données, alertes, équipe.",
-        },
-    )
-    assert response.status_code == 201, response.text
+    information = "Télésurveillance du diabète expliquée : données, alertes, équipe."
+    await record_consent(client, doctor, patient_id, "telemonitoring", information)
 
 
 async def enrol(

@@ -11,6 +11,7 @@ from telesante.auth.models import User
 from telesante.db import transaction
 from telesante.runtime import Runtime
 from telesante.settings import get_settings
+from tests.fixtures.acts import open_agenda
 from tests.fixtures.world import Person, World
 
 
@@ -23,22 +24,7 @@ class Practice:
 @pytest.fixture
 async def practice(client: AsyncClient, world: World) -> Practice:
     doctor = await world.professional("Martin")
-    every_day = [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]
-    assert (
-        await client.put("/api/agenda/opening-hours", json=every_day, headers=doctor.headers)
-    ).status_code == 200
-    kind = await client.post(
-        "/api/agenda/consultation-types",
-        headers=doctor.headers,
-        json={
-            "label": "Téléconsultation",
-            "duration_minutes": 15,
-            "billing_code": "TCG",
-            "cancel_notice_hours": 2,
-        },
-    )
-    assert kind.status_code == 201, kind.text
-    return Practice(doctor, kind.json()["id"])
+    return Practice(doctor, await open_agenda(client, doctor))
 
 
 async def next_slot(client: AsyncClient, practice: Practice, patient: Person, after: timedelta) -> datetime:

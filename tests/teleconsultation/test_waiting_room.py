@@ -10,14 +10,16 @@ from sqlalchemy import text, update
 from telesante.db import transaction, utcnow
 from telesante.runtime import Runtime
 from telesante.teleconsultation.models import Appointment
-from tests.fixtures.world import World
+from tests.fixtures.acts import record_consent
+from tests.fixtures.world import Person, World
 from tests.teleconsultation.conftest import Practice, book
 
 
 async def booked_in(
     client: AsyncClient, world: World, runtime: Runtime, practice: Practice, minutes: float
-) -> tuple[object, str]:
+) -> tuple[Person, str]:
     me = await world.patient(practice.doctor, with_account=True)
+    assert isinstance(me, Person)
     appointment = await book(client, practice, me, timedelta(days=1))
     async with transaction(runtime.sessionmaker) as db:  # bring the appointment close to now
         start = utcnow() + timedelta(minutes=minutes)
@@ -29,17 +31,11 @@ async def booked_in(
     return me, appointment["id"]
 
 
-async def consent(client: AsyncClient, me: object) -> None:
-    response = await client.post(
-        f"/api/patients/{me.patient.id}/consents",
-        headers=me.headers,
-        json={  # type: ignore[attr-defined]
-            "act": "teleconsultation",
-            "method": "in_app",
-            "information": "Vidéo, compte rendu, données HDS.",
-        },
+async def consent(client: AsyncClient, me: Person) -> None:
+    assert me.patient is not None
+    await record_consent(
+        client, me, me.patient.id, "teleconsultation", "Vidéo, compte rendu, données HDS.", "in_app"
     )
-    assert response.status_code == 201
 
 
 async def test_too_early_then_waiting_then_admitted(

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 
 from telesante.directory.models import professional_organisations
 from telesante.runtime import Runtime
+from tests.fixtures.acts import record_consent
 from tests.fixtures.world import Person, World
 
 QUESTION = "Lésion pigmentée du dos, évolutive depuis 3 mois : avis sur la conduite à tenir ?"
@@ -43,16 +44,8 @@ async def join(runtime: Runtime, person: Person, organisation_id: str) -> None:
 
 
 async def consent(client: AsyncClient, doctor: Person, patient_id: str) -> None:
-    response = await client.post(
-        f"/api/patients/{patient_id}/consents",
-        headers=doctor.headers,
-        json={
-            "act": "teleexpertise",
-            "method": "in_person",
-            "information": "Avis d'un dermatologue à distance sur les photos de la lésion.",
-        },
-    )
-    assert response.status_code == 201, response.text
+    information = "Avis d'un dermatologue à distance sur les photos de la lésion."
+    await record_consent(client, doctor, patient_id, "teleexpertise", information)
 
 
 @pytest.fixture

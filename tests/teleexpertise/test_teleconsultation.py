@@ -4,28 +4,8 @@ from datetime import datetime, timedelta
 
 from httpx import AsyncClient
 
-from tests.fixtures.world import Person
+from tests.fixtures.acts import open_agenda
 from tests.teleexpertise.conftest import Team, created, titles
-
-
-async def open_agenda(client: AsyncClient, expert: Person) -> str:
-    every_day = [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]
-    assert (
-        await client.put("/api/agenda/opening-hours", json=every_day, headers=expert.headers)
-    ).status_code == 200
-    kind = await client.post(
-        "/api/agenda/consultation-types",
-        headers=expert.headers,
-        json={
-            "label": "Téléconsultation",
-            "duration_minutes": 15,
-            "billing_code": "TC",
-            "cancel_notice_hours": 2,
-        },
-    )
-    assert kind.status_code == 201, kind.text
-    type_id: str = kind.json()["id"]
-    return type_id
 
 
 async def test_the_expert_proposes_a_teleconsultation_the_request_links_it(
@@ -41,7 +21,7 @@ async def test_the_expert_proposes_a_teleconsultation_the_request_links_it(
         headers=team.expert.headers,
     )
     assert no_agenda.status_code == 409 and "pas d'agenda" in no_agenda.json()["detail"]
-    type_id = await open_agenda(client, team.expert)
+    type_id = await open_agenda(client, team.expert, billing_code="TC")
     slots = await client.get(
         f"/api/professionals/{team.expert.professional.id}/slots",
         headers=team.patient.headers,

@@ -92,6 +92,20 @@ def composition_resource(report: Report) -> dict[str, Any]:
     )
 
 
+def pdf_content(pdf: bytes, url: str, title: str, created: str) -> list[dict[str, Any]]:
+    """A DocumentReference's content: where the PDF is, its size and SHA-1 (R4), in French."""
+    attachment = {
+        "contentType": "application/pdf",
+        "language": "fr-FR",
+        "url": url,
+        "size": len(pdf),
+        "hash": sha1_base64(pdf),
+        "title": title,
+        "creation": created,
+    }
+    return [{"attachment": attachment}]
+
+
 def sha1_base64(data: bytes) -> str:
     """FHIR R4 Attachment.hash: the SHA-1 of the data, base64."""
     return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
@@ -112,19 +126,7 @@ def document_reference_resource(report: Report, pdf: bytes, pdf_url: str) -> dic
             "author": [author],
             "authenticator": author,
             "description": TITLE,
-            "content": [
-                {
-                    "attachment": {
-                        "contentType": "application/pdf",
-                        "language": "fr-FR",
-                        "url": pdf_url,
-                        "size": len(pdf),
-                        "hash": sha1_base64(pdf),
-                        "title": f"{TITLE}.pdf",
-                        "creation": _signed_at(report),
-                    }
-                }
-            ],
+            "content": pdf_content(pdf, pdf_url, f"{TITLE}.pdf", _signed_at(report)),
             "context": {
                 "encounter": [{"reference": f"Encounter/{report.appointment_id}"}],
                 "related": [{"reference": f"Composition/{report.id}"}],

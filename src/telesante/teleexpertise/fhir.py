@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telesante.directory.models import Organisation, Professional
 from telesante.documents.models import Document
 from telesante.documents.service import LABELS
-from telesante.fhir.reports import CONSULT_NOTE, sha1_base64
+from telesante.fhir.reports import CONSULT_NOTE, pdf_content
 from telesante.monitoring.models import Measurement
 from telesante.teleexpertise import attachments
 from telesante.teleexpertise.lifecycle import OPEN, Status
@@ -217,19 +217,7 @@ def document_reference_resource(
             "author": [author],
             "authenticator": author,
             "description": TITLE,
-            "content": [
-                {
-                    "attachment": {
-                        "contentType": "application/pdf",
-                        "language": "fr-FR",
-                        "url": pdf_url,
-                        "size": len(pdf),
-                        "hash": sha1_base64(pdf),
-                        "title": f"{TITLE}.pdf",
-                        "creation": signed,
-                    }
-                }
-            ],
+            "content": pdf_content(pdf, pdf_url, f"{TITLE}.pdf", signed),
             "context": {"related": [{"reference": f"ServiceRequest/{request.id}"}]},
         },
     )
