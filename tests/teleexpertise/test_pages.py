@@ -159,3 +159,34 @@ async def test_the_requester_records_consent_then_sees_the_experts(
         assert (
             await outsider.get("/teleexpertise/nouvelle", params={"patient_id": other_id})
         ).status_code == 404
+
+
+async def test_the_requester_reassigns_then_cancels_from_the_page(
+    app: FastAPI, runtime: Runtime, client: AsyncClient, team: Team
+) -> None:
+    url = f"/teleexpertise/{(await created(client, team))['id']}"
+    assert team.second.professional is not None
+    async with browsing(app, runtime, team.requester) as requester:
+        page = await requester.get(url)
+        assert "Gérer la demande" in page.text
+        csrf = field(page.text, "csrf_token")
+        given = await requester.post(
+            f"{url}/reassigner", data={"csrf_token": csrf, "expert_id": team.second.professional.id}
+        )
+        assert given.status_code == 303
+    async with browsing(app, runtime, team.second) as second:
+        assert (await second.get(url)).status_code == 200  # the new expert now sees it
+    async with browsing(app, runtime, team.expert) as replaced:
+        page = await replaced.get(url)  # still shown to them (ADR 0010), so the refusal is clear
+        token = field(page.text, "csrf_token")
+        refused = await replaced.post(f"{url}/avis", data={"csrf_token": token, **ANSWER})
+        assert refused.status_code == 409  # the replaced expert cannot answer any more
+    async with browsing(app, runtime, team.requester) as requester:
+        csrf = field((await requester.get(url)).text, "csrf_token")
+        assert (await requester.post(f"{url}/annuler", data={"csrf_token": csrf})).status_code == 303
+        page = await requester.get(url)
+        assert "annulée" in page.text and "Gérer la demande" not in page.text
+    async with browsing(app, runtime, team.second) as second:
+        page = await second.get(url)
+        late = await second.post(f"{url}/avis", data={"csrf_token": field(page.text, "csrf_token"), **ANSWER})
+        assert late.status_code == 409 and "annulée" in late.text
