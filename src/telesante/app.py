@@ -44,6 +44,7 @@ from telesante.prescriptions.routes import fhir_router as prescriptions_fhir
 from telesante.prescriptions.routes import pages_router as pharmacy_pages
 from telesante.prescriptions.routes import router as prescriptions_api
 from telesante.realtime.routes import router as realtime_routes
+from telesante.regulation.routes import router as regulation_api
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
 from telesante.teleconsultation.call.routes import router as call_routes
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         teleexpertise_api,
         teleexpertise_fhir,
         teleexpertise_pages,
+        regulation_api,
         pages,
     )
     for router in routers:

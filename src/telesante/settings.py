@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     # Télésurveillance over MQTT: mqtt[s]://[user:password@]host[:port][/topic-root][?client_id=…];
     # unset, no MQTT consumer runs (monitoring/mqtt.py).
     mqtt_url: str | None = None
+    # Régulation: the telephony connector's bearer secret (unset: the telephony endpoint refuses
+    # every event), and Hub Santé over AMQP 0-9-1 (amqp[s]://user:password@host:port/vhost; unset,
+    # no connector runs) with this centre's Hub client id (fr.health.samuXXX).
+    telephony_token: str | None = None
+    hub_url: str | None = None
+    hub_client_id: str | None = None
     port: int = 8000
     host: str = "127.0.0.1"
     public_url: str | None = None
