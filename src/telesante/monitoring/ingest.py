@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from telesante.db import after_commit, utcnow
@@ -194,14 +194,24 @@ async def _existing(
     devices = list({device.id for device, _ in deliveries})
     moments = list({p.at for _, prepared in deliveries for p in prepared})
     found: dict[tuple[str, str, datetime], Measurement] = {}
+    arrays = (await db.connection()).dialect.name == "postgresql"
     for start in range(0, len(moments) if devices else 0, 500):
         rows = await db.scalars(
             select(Measurement).where(
-                Measurement.device_id.in_(devices), Measurement.effective_at.in_(moments[start : start + 500])
+                _one_of(Measurement.device_id, devices, arrays),
+                _one_of(Measurement.effective_at, moments[start : start + 500], arrays),
             )
         )
         found.update({(m.device_id, m.kind, m.effective_at): m for m in rows})
     return found
+
+
+def _one_of(column: Any, values: list[Any], arrays: bool) -> ColumnElement[bool]:
+    """`column = ANY(array)` on PostgreSQL: one parameter and the same statement whatever the
+    count, where IN (…) renders a new statement per length that the driver parses afresh."""
+    if arrays:
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, type_=ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _store(
