@@ -82,7 +82,9 @@ def keys_rotate() -> None:
 def _register_subcommands() -> None:
     from telesante.gdpr.cli import export
     from telesante.monitoring.simulate_cli import simulate
+    from telesante.regulation.simulate_cli import simulate_calls_command
 
+    simulate.add_command(simulate_calls_command)
     main.add_command(export)
     main.add_command(simulate)
 

@@ -59,6 +59,9 @@ def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path
     # Télésurveillance: four patients streaming for 14 days, alerts waiting for the team.
     assert counts["monitoring_programs"] == 4 and counts["monitoring_measurements"] > 4 * 14
     assert counts["monitoring_alerts"] >= 2
+    # The SAMU room: files waiting at several priorities, an ambulance and a reflex SMUR out, a call ringing.
+    assert counts["regulation_files"] >= 6 and counts["regulation_missions"] == 2
+    assert counts["regulation_calls"] == 1 and counts["regulation_resources"] >= 8
 
 
 def _demo_counts(data_dir: Path) -> dict[str, int]:
@@ -83,6 +86,10 @@ def _demo_counts(data_dir: Path) -> dict[str, int]:
                 "monitoring_programs",
                 "monitoring_measurements",
                 "monitoring_alerts",
+                "regulation_files",
+                "regulation_missions",
+                "regulation_calls",
+                "regulation_resources",
             )
         }
 

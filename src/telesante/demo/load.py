@@ -29,6 +29,7 @@ from telesante.patients.schemas import CareRelationCreate, Ins, PatientCreate
 from telesante.prescriptions.schemas import LineIn, PrescriptionCreate
 from telesante.prescriptions.service import create_prescription
 from telesante.prescriptions.signing import load_signer
+from telesante.regulation.demo import load_regulation_demo
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
 from telesante.teleconsultation import report
@@ -96,6 +97,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
     await _yesterday(db, accounts["martin"], professionals["martin"])
     await _prescription(db, accounts["martin"])
     await load_monitoring_demo(db)
+    await load_regulation_demo(db)
 
 
 async def _load_patients(
