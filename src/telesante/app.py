@@ -44,7 +44,10 @@ from telesante.prescriptions.routes import fhir_router as prescriptions_fhir
 from telesante.prescriptions.routes import pages_router as pharmacy_pages
 from telesante.prescriptions.routes import router as prescriptions_api
 from telesante.realtime.routes import router as realtime_routes
+from telesante.regulation.pages import router as regulation_pages
 from telesante.regulation.routes import router as regulation_api
+from telesante.regulation.supervision import api as supervision_api
+from telesante.regulation.supervision import router as supervision_pages
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
 from telesante.teleconsultation.call.routes import router as call_routes
@@ -132,6 +135,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         teleexpertise_fhir,
         teleexpertise_pages,
         regulation_api,
+        regulation_pages,
+        supervision_api,
+        supervision_pages,
         pages,
     )
     for router in routers:

@@ -17,7 +17,7 @@ from telesante.jobs.queue import job_handler, schedule
 from telesante.notifications.service import notify
 from telesante.patients.models import CareRelation, Patient
 from telesante.realtime.bus import Bus
-from telesante.regulation import live
+from telesante.regulation import live, metrics
 from telesante.regulation.codes import ESCALATING, HUB_ROLES, REGULATORS, WAIT_LIMITS_SECONDS, Function
 from telesante.regulation.models import MedicalNote, RegulationCall, RegulationFile, RegulationStaff
 from telesante.regulation.schemas import FileOpen, Intake
@@ -69,6 +69,7 @@ async def open_file(
     )
     await _apply_intake(db, member, file, data)
     await _number(db, file, centre, now)
+    metrics.file_opened(file)
     if call:
         call.file_id = file.id
     record(
@@ -190,7 +191,9 @@ async def take(db: AsyncSession, bus: Bus | None, member: Member, file: Regulati
         raise Conflict("ce dossier est déjà régulé par un autre médecin")
     now = utcnow()
     file.regulator_id = member.user_id
-    file.regulation_started_at = file.regulation_started_at or now
+    if file.regulation_started_at is None:
+        file.regulation_started_at = now
+        metrics.file_taken(file)
     if file.patient_id and member.actor.professional_id:
         db.add(
             CareRelation(

@@ -8,7 +8,7 @@ regulation.md §7).
 """
 
 import hmac
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from telesante.db import utcnow
 from telesante.directory.models import Organisation, Professional
 from telesante.errors import Invalid, NotFound, Unauthorized
 from telesante.realtime.bus import Bus
-from telesante.regulation import files, live
+from telesante.regulation import files, live, metrics
 from telesante.regulation.codes import Function
 from telesante.regulation.models import RegulationCall, RegulationFile, RegulationStaff
 from telesante.regulation.schemas import FileOpen, TelephonyEvent
@@ -59,6 +59,7 @@ async def handle(
         )
         db.add(call)
         await db.flush()
+        metrics.call_received(call)
     if event.recording_ref:
         call.recording_ref = event.recording_ref
         call.recording_kept_until = at + RECORDING_RETENTION
@@ -66,6 +67,7 @@ async def handle(
     if event.event == "answered" and call.answered_at is None:
         member = await _agent(db, centre.id, event.agent_rpps)
         call.state, call.answered_at, call.answered_by_id = "answered", at, member.user_id
+        metrics.call_answered(call)
         file = await files.open_file(
             db,
             bus,
@@ -76,6 +78,8 @@ async def handle(
         )
     elif event.event == "hung_up" and call.ended_at is None:
         call.state, call.ended_at = "ended", at
+        if call.answered_at is None:
+            metrics.call_abandoned()
     await live.call_changed(db, bus, call)
     return call, file
 
@@ -96,7 +100,3 @@ async def _agent(db: AsyncSession, centre_id: str, rpps: str | None) -> Member:
         raise Invalid.field("agent_rpps", "cet agent ne travaille pas dans ce centre")
     user, staff = row
     return Member(Actor(user=user, mfa_passed=True, via="system"), centre_id, Function(staff.function))
-
-
-def waited(call: RegulationCall, now: datetime) -> float:
-    return ((call.answered_at or call.ended_at or now) - call.received_at).total_seconds()
