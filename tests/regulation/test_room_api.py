@@ -2,6 +2,7 @@
 it, a regulator takes it and decides, a crew follows its mission, the file is validated and closes.
 """
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -63,6 +64,18 @@ async def test_an_answered_call_opens_a_file_in_the_name_of_the_arm_once(
     assert file["calls"][0]["recording_ref"].startswith(
         "rec://"
     )  # referenced; the audio stays in the telephony
+
+
+async def test_calls_answered_at_once_get_one_number_each(client: AsyncClient, room: Room) -> None:
+    """Racing ARMs: the unique case id settles it, the loser takes the next number."""
+    assert room.arm.professional
+    post = "/api/regulation/telephony/events"
+    answered = [
+        event(room, "answered", call_id=f"race-{i}", agent_rpps=room.arm.professional.rpps) for i in range(8)
+    ]
+    results = await asyncio.gather(*(client.post(post, json=body, headers=TELEPHONY) for body in answered))
+    assert [r.status_code for r in results] == [202] * 8
+    assert len({r.json()["case_id"] for r in results}) == 8
 
 
 async def test_telephony_events_that_cannot_be_placed_are_refused(client: AsyncClient, room: Room) -> None:

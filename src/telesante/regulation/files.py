@@ -109,7 +109,8 @@ async def _number(db: AsyncSession, file: RegulationFile, centre: Organisation, 
                 await db.flush()
             return
         except IntegrityError:
-            db.expunge(file)
+            if file in db:  # the savepoint's rollback usually detached it already
+                db.expunge(file)
     raise Conflict("numérotation des dossiers saturée, réessayez")
 
 
