@@ -10,7 +10,7 @@ from telesante.deps import CurrentActor, DbSession, SettingsDep
 from telesante.errors import PROBLEM_RESPONSES, NotFound
 from telesante.prescriptions.routes import SignerDep
 from telesante.realtime.bus import Bus
-from telesante.regulation import decisions, files, missions, telephony, views
+from telesante.regulation import decisions, files, missions, sas, telephony, views
 from telesante.regulation.models import Mission, RegulationFile, Resource
 from telesante.regulation.schemas import (
     BilanIn,
@@ -19,6 +19,7 @@ from telesante.regulation.schemas import (
     FileOpen,
     Intake,
     NoteIn,
+    SasBookingIn,
     StateIn,
     StatusIn,
     TelephonyEvent,
@@ -116,6 +117,24 @@ async def move(
     member, file = await file_for(db, actor, file_id, action="update")
     await files.move(db, bus_of(request), member, file, data.state)
     return await _detail(db, file)
+
+
+@router.get("/files/{file_id}/sas-slots")
+async def sas_slots(file_id: str, db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Free GP slots within 48 h for this caller, the médecin traitant first."""
+    _, file = await file_for(db, actor, file_id)
+    return await sas.offers(db, file)
+
+
+@router.post("/files/{file_id}/sas-booking", status_code=status.HTTP_201_CREATED)
+async def sas_booking(
+    file_id: str, data: SasBookingIn, request: Request, db: DbSession, actor: CurrentActor
+) -> dict[str, Any]:
+    member, file = await file_for(db, actor, file_id, action="update")
+    appointment = await sas.book(
+        db, bus_of(request), member, file, data.professional_id, data.type_id, data.starts_at
+    )
+    return {"appointment_id": appointment.id, "file": await _detail(db, file)}
 
 
 @router.get("/resources")

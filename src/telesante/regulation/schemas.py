@@ -80,6 +80,13 @@ class DecisionIn(BaseModel):
     prescription: list[LineIn] | None = Field(None, max_length=30)  # PMT: the drug lines
 
 
+class SasBookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    professional_id: str = Field(max_length=36)
+    type_id: str = Field(max_length=36)
+    starts_at: datetime
+
+
 class StateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state: Literal["ACHEVE", "VALIDE", "CLASSE", "ARCHIVE"]

@@ -52,25 +52,7 @@ async def book(
     appointment = await _reserve(
         db, actor, actor.patient_id, professional_id, type_id, starts_at, reason, referred_by_gp
     )
-    db.add(
-        CareRelation(
-            patient_id=actor.patient_id,
-            professional_id=professional_id,
-            reason="act",
-            starts_at=utcnow(),
-            ends_at=appointment.ends_at + CARE_AFTER,
-            created_by_user_id=actor.user.id,
-        )
-    )
-    add_entry(
-        db,
-        actor.patient_id,
-        kind="teleconsultation",
-        title="Téléconsultation réservée",
-        occurred_at=starts_at,
-        source_type="Appointment",
-        source_id=appointment.id,
-    )
+    await _open_to(db, actor, appointment, "Téléconsultation réservée")
     await _announce(db, bus, appointment, "Téléconsultation confirmée")
     return appointment
 
@@ -107,6 +89,53 @@ async def book_for_patient(
     )
     await _announce(db, bus, appointment, announcement)
     return appointment
+
+
+async def book_in_agenda_of(
+    db: AsyncSession,
+    bus: Bus | None,
+    actor: Actor,
+    patient_id: str,
+    professional_id: str,
+    type_id: str,
+    starts_at: datetime,
+    reason: str | None,
+    *,
+    timeline_title: str,
+    announcement: str,
+) -> Appointment:
+    """A regulator of the SAS books a doctor's free slot for a caller who is a Telesante patient
+    (the regulation module checks who may): as for the patient's own booking, the doctor gets the
+    act's care relation and the patient is told and reminded."""
+    appointment = await _reserve(db, actor, patient_id, professional_id, type_id, starts_at, reason, False)
+    await _open_to(db, actor, appointment, timeline_title)
+    await _announce(db, bus, appointment, announcement)
+    return appointment
+
+
+async def _open_to(db: AsyncSession, actor: Actor, appointment: Appointment, timeline_title: str) -> None:
+    """The booked professional may see the patient until a week after the call (the compte rendu);
+    the booking is on the patient's timeline."""
+    db.add(
+        CareRelation(
+            patient_id=appointment.patient_id,
+            professional_id=appointment.professional_id,
+            reason="act",
+            starts_at=utcnow(),
+            ends_at=appointment.ends_at + CARE_AFTER,
+            created_by_user_id=actor.user.id,
+        )
+    )
+    add_entry(
+        db,
+        appointment.patient_id,
+        kind="teleconsultation",
+        title=timeline_title,
+        occurred_at=appointment.starts_at,
+        source_type="Appointment",
+        source_id=appointment.id,
+        author_professional_id=actor.professional_id,
+    )
 
 
 async def _reserve(
