@@ -32,6 +32,7 @@ from telesante.regulation.models import (
     RegulationStaff,
     Resource,
 )
+from telesante.regulation.video import RegulationCapture, RegulationVideoSession
 from telesante.teleconsultation.models import (
     Absence,
     Appointment,
@@ -89,8 +90,10 @@ __all__ = [
     "Program",
     "ProgramRule",
     "RegulationCall",
+    "RegulationCapture",
     "RegulationFile",
     "RegulationStaff",
+    "RegulationVideoSession",
     "Report",
     "Resource",
     "RuleChange",

@@ -78,11 +78,19 @@ class Appointment(IdMixin, TimestampMixin, Base):
 
 
 class JoinToken(IdMixin, TimestampMixin, Base):
-    """A short-lived right to join one appointment's call, for one participant, used once."""
+    """A short-lived right to join one call, for one participant, used once.
+
+    A call is its room key (call/acts.py): an appointment's id for a téléconsultation, whose
+    tokens also keep `appointment_id` (they go with it, and its report lists the companions);
+    another act's room, such as ``reg-video:<session id>``, has no appointment.
+    """
 
     __tablename__ = "join_tokens"
 
-    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    call_key: Mapped[str] = mapped_column(String(80), index=True)
+    appointment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[str | None] = mapped_column(String(36))  # None for an invited guest's one-time link
     role: Mapped[str] = mapped_column(String(20))  # professional, patient, companion
     display_name: Mapped[str] = mapped_column(String(120))

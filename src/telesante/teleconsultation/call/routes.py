@@ -1,38 +1,31 @@
 """The call's page, its JSON endpoints (join token, ICE servers, invitations, files) and its socket."""
 
-import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, WebSocket, status
+from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from telesante.auth.models import User
-from telesante.db import new_id, transaction
 from telesante.deps import CurrentActor, DbSession
 from telesante.directory.models import Professional
 from telesante.directory.professions import PROFESSION_LABELS, Profession
-from telesante.errors import PROBLEM_RESPONSES, AppError, Conflict, Forbidden, Invalid
+from telesante.errors import PROBLEM_RESPONSES, Forbidden, Invalid
 from telesante.notifications.service import notify
-from telesante.runtime import Runtime
+from telesante.teleconsultation.call.consultation import ConsultationCall, require_live
 from telesante.teleconsultation.call.file_routes import router as files_api
+from telesante.teleconsultation.call.joining import serve_call, turn_settings
 from telesante.teleconsultation.call.participants import participant
-from telesante.teleconsultation.call.settings import TurnSettings, get_turn_settings
-from telesante.teleconsultation.call.signaling import Leg, Rooms, rooms_of, serve_leg
 from telesante.teleconsultation.call.tokens import (
     INVITATION_TTL,
     JOIN_TTL,
-    REJOIN_TTL,
     Role,
-    consume_join_token,
     invite_companion,
     invite_professional,
     issue_join_token,
 )
 from telesante.teleconsultation.call.turn import ice_config
-from telesante.teleconsultation.lifecycle import Status
-from telesante.teleconsultation.models import Appointment
 from telesante.teleconsultation.routes import bus_of
 from telesante.web.guard import PageActor
 from telesante.web.render import page
@@ -72,17 +65,6 @@ class InvitationOut(BaseModel):
     with_account: bool = False
 
 
-def turn_settings(app: Any) -> TurnSettings:
-    """The app's TURN settings (a test may set its own coturn on app.state.call_turn)."""
-    settings: TurnSettings | None = getattr(app.state, "call_turn", None)
-    return settings or get_turn_settings()
-
-
-def _require_live(appointment: Appointment) -> None:
-    if appointment.status != Status.in_call:
-        raise Conflict("la téléconsultation n'est pas en cours (le professionnel doit d'abord vous admettre)")
-
-
 @router.get("/teleconsultations/{appointment_id}/appel", include_in_schema=False)
 async def call_page(request: Request, db: DbSession, actor: PageActor, appointment_id: str) -> HTMLResponse:
     appointment, role, name = await participant(db, actor, appointment_id)
@@ -108,7 +90,7 @@ async def guest_page(request: Request, appointment_id: str) -> HTMLResponse:
 @api.post("/{appointment_id}/call/token")
 async def join_token(db: DbSession, actor: CurrentActor, appointment_id: str) -> JoinOut:
     appointment, role, name = await participant(db, actor, appointment_id)
-    _require_live(appointment)
+    require_live(appointment)
     token = await issue_join_token(db, appointment, actor.user, role, name, JOIN_TTL)
     return JoinOut(token=token, expires_in=int(JOIN_TTL.total_seconds()), socket=f"/ws/call/{appointment.id}")
 
@@ -170,38 +152,7 @@ async def _registered_professional(db: DbSession, rpps: str) -> tuple[User, str]
 
 @router.websocket("/ws/call/{appointment_id}")
 async def call_socket(websocket: WebSocket, appointment_id: str, token: Annotated[str, Query()] = "") -> None:
-    """Accepted first, so that a refusal is a close frame 1008 with its reason, not an HTTP 403."""
-    runtime: Runtime = websocket.app.state.runtime
-    rooms = rooms_of(websocket.app)
-    await websocket.accept()
-    try:
-        leg, welcome = await _join(runtime, rooms, appointment_id, token)
-    except AppError as error:
-        with contextlib.suppress(RuntimeError):
-            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.detail[:120])
-        return
-    leg.websocket = websocket
-    welcome["ice"] = ice_config(
-        turn_settings(websocket.app), leg.key.split(":", 1)[1] if leg.role != Role.companion else leg.id
-    )
-    await serve_leg(websocket, runtime, rooms, leg, welcome)
-
-
-async def _join(
-    runtime: Runtime, rooms: Rooms, appointment_id: str, token: str
-) -> tuple[Leg, dict[str, Any]]:
-    """Consume the token, check the call and its room, hand a token for a reconnection."""
-    async with transaction(runtime.sessionmaker) as db:
-        used = await consume_join_token(db, appointment_id, token)
-        appointment = await db.get(Appointment, appointment_id)
-        assert appointment is not None  # the token's foreign key
-        _require_live(appointment)
-        key = f"user:{used.user_id}" if used.user_id else f"guest:{used.display_name}"
-        rooms.check_room(appointment_id, key)
-        user = await db.get(User, used.user_id) if used.user_id else None
-        rejoin = await issue_join_token(db, appointment, user, used.role, used.display_name, REJOIN_TTL)
-    leg = Leg(new_id(), appointment_id, key, Role(used.role), used.display_name, token_id=used.id)
-    return leg, {"rejoin": rejoin, "rejoinExpiresIn": int(REJOIN_TTL.total_seconds())}
+    await serve_call(websocket, ConsultationCall(appointment_id), token)
 
 
 router.include_router(api)

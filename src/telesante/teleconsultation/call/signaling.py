@@ -1,8 +1,9 @@
 """Signaling of a call: one socket per participant ("leg"), relayed through the realtime bus.
 
-Every message goes through the bus channel ``call:<appointment id>``, even between two legs
+Every message goes through the bus channel ``call:<room key>``, even between two legs
 of the same process, so two server processes (Redis bus) serve one call. The server never
-reads SDP: it checks who may send what, addresses it, and records incidents and the end.
+reads SDP: it checks who may send what, addresses it, and hands incidents and the end to the
+call's act (acts.py).
 Files never cross the socket: they are uploaded over HTTP (files.py), which announces them here.
 
 Mesh rule, without glare: a newcomer waits; every leg already present offers to it.
@@ -16,18 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from telesante.billing.service import bill_teleconsultation
 from telesante.db import transaction, utcnow
 from telesante.errors import AppError, Conflict, Forbidden, Invalid
 from telesante.runtime import Runtime
+from telesante.teleconsultation.call.acts import CallAct
 from telesante.teleconsultation.call.passes import HEADER, RENEW_EVERY, pass_for
 from telesante.teleconsultation.call.state import LegState, advance, require
 from telesante.teleconsultation.call.tokens import MAX_PARTICIPANTS, Role
-from telesante.teleconsultation.lifecycle import Status, move
-from telesante.teleconsultation.models import Appointment
-from telesante.timeline.service import add_entry
 
 MAX_MESSAGE = 64_000  # an SDP with four m-lines is ~10 kB
 MAX_CHAT = 2000
@@ -36,14 +33,14 @@ INCIDENT_KINDS = frozenset({"reconnection", "ice_restart", "relay_fallback", "po
 REPLACED = 4000  # close code: the same participant reconnected elsewhere
 
 
-def channel(appointment_id: str) -> str:
-    return f"call:{appointment_id}"
+def channel(call_key: str) -> str:
+    return f"call:{call_key}"
 
 
 @dataclass
 class Leg:
     id: str
-    appointment_id: str
+    call: CallAct
     key: str  # the participant: a reconnection replaces the older leg with the same key
     role: Role
     name: str
@@ -67,22 +64,22 @@ class Rooms:
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, Leg]] = {}
 
-    def legs(self, appointment_id: str) -> list[Leg]:
-        return list(self._rooms.get(appointment_id, {}).values())
+    def legs(self, call_key: str) -> list[Leg]:
+        return list(self._rooms.get(call_key, {}).values())
 
-    def check_room(self, appointment_id: str, key: str) -> None:
-        others = {leg.key for leg in self.legs(appointment_id) if leg.key != key}
+    def check_room(self, call_key: str, key: str) -> None:
+        others = {leg.key for leg in self.legs(call_key) if leg.key != key}
         if len(others) >= MAX_PARTICIPANTS:
             raise Conflict(f"appel complet : au plus {MAX_PARTICIPANTS} participants")
 
     def add(self, leg: Leg) -> None:
-        self._rooms.setdefault(leg.appointment_id, {})[leg.id] = leg
+        self._rooms.setdefault(leg.call.key, {})[leg.id] = leg
 
-    def remove(self, appointment_id: str, leg_id: str) -> None:
-        room = self._rooms.get(appointment_id, {})
+    def remove(self, call_key: str, leg_id: str) -> None:
+        room = self._rooms.get(call_key, {})
         room.pop(leg_id, None)
         if not room:
-            self._rooms.pop(appointment_id, None)
+            self._rooms.pop(call_key, None)
 
 
 def rooms_of(app: Any) -> Rooms:
@@ -96,11 +93,11 @@ async def serve_leg(
     websocket: WebSocket, runtime: Runtime, rooms: Rooms, leg: Leg, welcome: dict[str, Any]
 ) -> None:
     """Accept, announce, relay until the socket closes, then say goodbye."""
-    bus, name = runtime.bus, channel(leg.appointment_id)
+    bus, name = runtime.bus, channel(leg.call.key)
     async with bus.subscribe(name) as messages:  # the socket is already accepted
         rooms.add(leg)
         leg.state = advance(leg.state, LegState.joined)
-        peers = [other.public() for other in rooms.legs(leg.appointment_id) if other.key != leg.key]
+        peers = [other.public() for other in rooms.legs(leg.call.key) if other.key != leg.key]
         await websocket.send_json({**welcome, "type": "welcome", "you": leg.public(), "peers": peers})
         await bus.publish(name, {"type": "joined", "from": leg.id, "key": leg.key, "peer": leg.public()})
         tasks = [asyncio.create_task(_forward(runtime, rooms, leg, messages))]
@@ -116,7 +113,7 @@ async def serve_leg(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            rooms.remove(leg.appointment_id, leg.id)
+            rooms.remove(leg.call.key, leg.id)
             if leg.state is LegState.joined:
                 leg.state = advance(leg.state, LegState.left)
                 await bus.publish(name, {"type": "left", "from": leg.id, "peer": leg.public()})
@@ -133,7 +130,7 @@ async def _forward(runtime: Runtime, rooms: Rooms, leg: Leg, messages: AsyncIter
             if kind == "present":
                 continue
         elif kind == "left" and sender and _is_remote(rooms, leg, sender):
-            rooms.remove(leg.appointment_id, sender)
+            rooms.remove(leg.call.key, sender)
         elif kind in ("chat", "file") and leg.role is Role.professional:
             leg.transcript.append({k: str(message[k]) for k in ("name", "text", "at")})
         assert leg.websocket is not None
@@ -147,7 +144,7 @@ async def _hand_passes(runtime: Runtime, leg: Leg) -> None:
     """A guest's call pass for files (passes.py), now and then afresh until the socket closes."""
     secret = runtime.settings.secret_key
     while True:
-        call_pass = pass_for(secret, leg.appointment_id, leg.id, leg.token_id, leg.name)
+        call_pass = pass_for(secret, leg.call.key, leg.id, leg.token_id, leg.name)
         assert leg.websocket is not None
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await leg.websocket.send_json({"type": "pass", "pass": call_pass, "header": HEADER})
@@ -155,24 +152,24 @@ async def _hand_passes(runtime: Runtime, leg: Leg) -> None:
 
 
 def _is_remote(rooms: Rooms, leg: Leg, leg_id: str) -> bool:
-    return any(other.id == leg_id and other.websocket is None for other in rooms.legs(leg.appointment_id))
+    return any(other.id == leg_id and other.websocket is None for other in rooms.legs(leg.call.key))
 
 
 async def _learn(runtime: Runtime, rooms: Rooms, leg: Leg, message: dict[str, Any]) -> bool:
     """Keep the roster; answer a newcomer with "present"; give way to our own reconnection (True)."""
     peer, key = message["peer"], str(message["key"])
-    if not any(other.id == peer["id"] for other in rooms.legs(leg.appointment_id)):
-        rooms.add(Leg(peer["id"], leg.appointment_id, key, Role(peer["role"]), peer["name"]))
+    if not any(other.id == peer["id"] for other in rooms.legs(leg.call.key)):
+        rooms.add(Leg(peer["id"], leg.call, key, Role(peer["role"]), peer["name"]))
     if message["type"] != "joined":
         return False
     if key == leg.key:
         await runtime.bus.publish(
-            channel(leg.appointment_id), {"type": "left", "from": leg.id, "peer": leg.public()}
+            channel(leg.call.key), {"type": "left", "from": leg.id, "peer": leg.public()}
         )
         await _close(leg, LegState.left, REPLACED)
         return True
     present = {"type": "present", "from": leg.id, "to": peer["id"], "key": leg.key, "peer": leg.public()}
-    await runtime.bus.publish(channel(leg.appointment_id), present)
+    await runtime.bus.publish(channel(leg.call.key), present)
     return False
 
 
@@ -247,56 +244,24 @@ async def _incident(runtime: Runtime, leg: Leg, message: dict[str, Any]) -> None
     if kind not in INCIDENT_KINDS:
         raise Invalid(f"incident inconnu : « {kind} »")
     if leg.incidents >= MAX_INCIDENTS_PER_LEG:
-        return  # a client in a loop must not fill the appointment
+        return  # a client in a loop must not fill the act's record
     leg.incidents += 1
     entry = {"kind": kind, "detail": detail, "role": leg.role, "at": utcnow().isoformat()}
     async with transaction(runtime.sessionmaker) as db:
-        appointment = await _appointment(db, leg)
-        appointment.incidents = [
-            *(appointment.incidents or []),
-            entry,
-        ]  # a new list: JSON columns track assignment
+        await leg.call.add_incident(db, entry)
 
 
 async def _end(runtime: Runtime, leg: Leg, _: dict[str, Any]) -> None:
     if leg.role is not Role.professional:
-        raise Forbidden("seul le professionnel termine la téléconsultation")
+        raise Forbidden("seul le professionnel termine l'appel")
     async with transaction(runtime.sessionmaker) as db:
-        await end_call(db, await _appointment(db, leg), leg.transcript, leg.name)
+        await leg.call.end(db, leg.transcript, leg.name)
     await _publish(runtime, leg, {"type": "ended"})
     await _close(leg, LegState.ended, status.WS_1000_NORMAL_CLOSURE)
 
 
 async def _publish(runtime: Runtime, leg: Leg, message: dict[str, Any]) -> None:
-    await runtime.bus.publish(channel(leg.appointment_id), {**message, "from": leg.id})
-
-
-async def _appointment(db: AsyncSession, leg: Leg) -> Appointment:
-    appointment = await db.get(Appointment, leg.appointment_id, with_for_update=True)
-    if appointment is None or appointment.status != Status.in_call:
-        raise Conflict("la téléconsultation n'est pas en cours")
-    return appointment
-
-
-async def end_call(
-    db: AsyncSession, appointment: Appointment, transcript: list[dict[str, str]] | None = None, by: str = ""
-) -> None:
-    """The call is over for everyone: status done, and the chat goes to the patient's timeline."""
-    move(appointment, Status.done)
-    await bill_teleconsultation(db, appointment)  # one billing line per act held, with the rules checked
-    if transcript:
-        lines = "\n".join(f"[{m['at'][11:16]} UTC] {m['name']} : {m['text']}" for m in transcript)
-        add_entry(
-            db,
-            appointment.patient_id,
-            kind="teleconsultation_chat",
-            title="Messages échangés pendant la téléconsultation",
-            summary=lines,
-            source_type="Appointment",
-            source_id=appointment.id,
-            author_professional_id=appointment.professional_id,
-        )
-    await db.flush()
+    await runtime.bus.publish(channel(leg.call.key), {**message, "from": leg.id})
 
 
 HANDLERS = {"signal": _signal, "state": _state, "chat": _chat, "incident": _incident, "end": _end}

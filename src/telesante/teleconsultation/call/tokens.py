@@ -1,7 +1,7 @@
-"""Join tokens: a short-lived, single-use right to open one appointment's call socket.
+"""Join tokens: a short-lived, single-use right to open one call's socket.
 
 The token is shown once and stored as SHA-256. Consuming it is one guarded UPDATE
-(unused, unexpired, this appointment), so two sockets racing on a stolen link cannot both win.
+(unused, unexpired, this call's room), so two sockets racing on a stolen link cannot both win.
 """
 
 from datetime import timedelta
@@ -26,32 +26,59 @@ INVITATION_TTL = timedelta(minutes=30)  # a companion's one-time link
 class Role(StrEnum):
     professional = "professional"
     patient = "patient"
-    companion = "companion"
+    companion = "companion"  # at the patient's side, invited by the professional
+    caller = "caller"  # who called the SAMU, showing their camera from a one-time link
+
+
+GUESTS = frozenset({Role.companion, Role.caller})  # who may join without an account
 
 
 async def issue_join_token(
     db: AsyncSession,
-    appointment: Appointment,
+    call: Appointment | str,
     user: User | None,
     role: Role | str,
     display_name: str,
     ttl: timedelta = JOIN_TTL,
 ) -> str:
-    """The token, returned once; only its hash is stored."""
+    """The token, returned once; only its hash is stored.
+
+    `call` is a téléconsultation's appointment, or the room key of another act's call.
+    """
     role = Role(role)
-    if user is None and role is not Role.companion:
-        raise Invalid("seul un accompagnant invité rejoint sans compte")
+    if user is None and role not in GUESTS:
+        raise Invalid("seul un invité (accompagnant, appelant) rejoint sans compte")
     name = display_name.strip()[:120]
     if not name:
         raise Invalid.field("display_name", "nom affiché requis")
-    await _forget_expired(db, appointment.id)
+    key, appointment_id = (call.id, call.id) if isinstance(call, Appointment) else (call, None)
+    await _forget_expired(db, key)
     token = random_token("tsj_")
     db.add(
         JoinToken(
-            appointment_id=appointment.id,
+            call_key=key,
+            appointment_id=appointment_id,
             user_id=user.id if user else None,
             role=role,
             display_name=name,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + ttl,
+        )
+    )
+    await db.flush()
+    return token
+
+
+async def reissue(db: AsyncSession, used: JoinToken, ttl: timedelta) -> str:
+    """A new token for the same participant and call: their way back after a drop."""
+    token = random_token("tsj_")
+    db.add(
+        JoinToken(
+            call_key=used.call_key,
+            appointment_id=used.appointment_id,
+            user_id=used.user_id,
+            role=used.role,
+            display_name=used.display_name,
             token_hash=token_hash(token),
             expires_at=utcnow() + ttl,
         )
@@ -90,6 +117,7 @@ async def invite_professional(
         return existing
     await _check_companions(db, appointment)
     invitation = JoinToken(
+        call_key=appointment.id,
         appointment_id=appointment.id,
         user_id=invitee.id,
         role=Role.companion,
@@ -118,14 +146,14 @@ async def invitation_for(db: AsyncSession, appointment_id: str, user_id: str) ->
     )
 
 
-async def consume_join_token(db: AsyncSession, appointment_id: str, token: str) -> JoinToken:
+async def consume_join_token(db: AsyncSession, call_key: str, token: str) -> JoinToken:
     """Mark the token used and return it; Unauthorized if unknown, used, expired or for another call."""
     now = utcnow()
     result = await db.execute(
         update(JoinToken)
         .where(
             JoinToken.token_hash == token_hash(token),
-            JoinToken.appointment_id == appointment_id,
+            JoinToken.call_key == call_key,
             JoinToken.used_at.is_(None),
             JoinToken.expires_at > now,
         )
@@ -139,12 +167,12 @@ async def consume_join_token(db: AsyncSession, appointment_id: str, token: str) 
     return row
 
 
-async def _forget_expired(db: AsyncSession, appointment_id: str) -> None:
+async def _forget_expired(db: AsyncSession, call_key: str) -> None:
     """Expired, unused tokens are worthless; used ones stay a day as the trace of who joined."""
     now = utcnow()
     await db.execute(
         delete(JoinToken).where(
-            JoinToken.appointment_id == appointment_id,
+            JoinToken.call_key == call_key,
             JoinToken.expires_at < now,
             JoinToken.used_at.is_(None),
             JoinToken.role != Role.companion,  # an invitation counts towards the limit even unused

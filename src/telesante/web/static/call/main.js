@@ -1,15 +1,14 @@
-// The call page: camera and micro, the mesh, controls, chat, shared files, quality and the end of the call.
+// The téléconsultation's call page: camera and micro, controls, chat, shared files, quality and the
+// end of the call. The room itself (socket and mesh) is room.js, shared with the other acts' calls.
 
-import { Mesh } from "./peers.js";
 import { LABELS } from "./quality.js";
-import { Signaling } from "./signaling.js";
+import { Room } from "./room.js";
 
 const root = document.getElementById("appel");
 const appointmentId = root.dataset.appointment;
 const csrf = root.dataset.csrf;
 const guest = root.dataset.guest === "oui";
 const $ = (id) => document.getElementById(id);
-const names = new Map(); // leg id -> {id, name, role}
 const hook = { state: "starting", peers: async () => [], messages: [], marks: {} };
 const mark = (name) => (hook.marks[name] ??= Math.round(performance.now())); // read by bench/call_setup.py
 window.telesanteCall = hook; // read by the browser tests and the benchmark
@@ -102,8 +101,8 @@ async function downloadWithPass(file) {
 }
 
 function ended(reason) {
+  room?.close();
   hook.state = "ended";
-  mesh?.close();
   stream.getTracks().forEach((t) => t.stop());
   root.classList.add("call-ended");
   say(reason);
@@ -123,54 +122,19 @@ try {
 $("local-video").srcObject = stream;
 const flags = { audio: true, video: true, screen: false };
 
-let signaling = null;
-const send = (message) => signaling.send(message);
-const mesh = new Mesh({
-  stream,
-  send,
-  onRemote: (peer, remote) => {
-    mark("remote-track");
-    tile(peer).querySelector("video").srcObject = remote;
-  },
-  onGone: (id) => document.querySelector(`[data-peer="${id}"]`)?.remove(),
-  onQuality: (worst, stats) => {
-    const rtt = stats.find((s) => s?.rtt != null)?.rtt;
-    const loss = Math.max(0, ...stats.map((s) => s?.loss || 0));
-    $("quality").className = `quality quality-${worst}`;
-    $("quality").textContent =
-      `Qualité du réseau : ${LABELS[worst]}` + (rtt != null ? ` (${Math.round(rtt * 1000)} ms, ${(loss * 100).toFixed(1)} % de pertes)` : "");
-  },
-});
-hook.peers = () => mesh.report();
-hook.sending = () => mesh.sending();
-// Test hook: measure `name` ("good", "fair", "poor") on every link instead of getStats' RTT and
-// losses, until called with null. The mesh degrades through its usual path (adapt, applyProfile).
-hook.forceQuality = (name) => {
-  mesh.forced = name;
-};
-
-function onMessage(m) {
+function onMessage(m, sender) {
   if (m.type === "welcome") {
     mark("welcome");
-    mesh.configure(m.ice);
-    for (const peer of m.peers) names.set(peer.id, peer);
-    hook.state = "joined";
-    hook.me = m.you;
     say(m.peers.length ? "Vous êtes dans l'appel." : "Vous êtes dans l'appel. En attente des autres participants…");
     send({ type: "state", ...flags });
   } else if (m.type === "joined") {
-    names.set(m.peer.id, m.peer);
-    mesh.add(m.peer, true);
     tile(m.peer);
     say(`${m.peer.name} a rejoint l'appel.`);
     send({ type: "state", ...flags });
   } else if (m.type === "left") {
-    mesh.remove(m.from);
     say(`${m.peer?.name || "Un participant"} a quitté l'appel.`);
   } else if (m.type === "signal") {
-    const info = names.get(m.from);
-    if (info) tile(info);
-    mesh.receive(m.from, m.data, info).catch((e) => console.error(e));
+    if (sender) tile(sender);
   } else if (m.type === "state") {
     const item = document.querySelector(`[data-peer="${m.from}"]`);
     if (item) {
@@ -192,15 +156,40 @@ function onMessage(m) {
   }
 }
 
-signaling = new Signaling(appointmentId, guest ? null : memberToken, {
-  message: onMessage,
-  status: say,
-  closed: (reason) => hook.state !== "ended" && ended(reason),
+const room = new Room({
+  stream,
+  socket: root.dataset.socket,
+  fetchToken: guest ? null : memberToken,
+  hook,
+  view: {
+    say,
+    remote: (peer, remote) => {
+      mark("remote-track");
+      tile(peer).querySelector("video").srcObject = remote;
+    },
+    gone: (id) => document.querySelector(`[data-peer="${id}"]`)?.remove(),
+    quality: (worst, stats) => {
+      const rtt = stats.find((s) => s?.rtt != null)?.rtt;
+      const loss = Math.max(0, ...stats.map((s) => s?.loss || 0));
+      $("quality").className = `quality quality-${worst}`;
+      $("quality").textContent =
+        `Qualité du réseau : ${LABELS[worst]}` + (rtt != null ? ` (${Math.round(rtt * 1000)} ms, ${(loss * 100).toFixed(1)} % de pertes)` : "");
+    },
+    message: onMessage,
+    closed: ended,
+  },
 });
-signaling.firstToken = await earlyToken;
+const send = (message) => room.send(message);
+const mesh = room.mesh;
+// Test hook: measure `name` ("good", "fair", "poor") on every link instead of getStats' RTT and
+// losses, until called with null. The mesh degrades through its usual path (adapt, applyProfile).
+hook.forceQuality = (name) => {
+  mesh.forced = name;
+};
+const firstToken = await earlyToken;
 mark("token");
 say("Connexion à l'appel…");
-await signaling.connect();
+await room.connect(firstToken);
 
 function toggle(button, on, labels) {
   button.setAttribute("aria-pressed", String(!on));
@@ -288,7 +277,7 @@ $("btn-end")?.addEventListener("click", () => {
 hook.end = () => send({ type: "end" }); // the tests end without the confirmation dialog
 
 $("btn-leave")?.addEventListener("click", () => {
-  signaling.leave();
+  room.leave();
   ended("Vous avez quitté l'appel.");
 });
 

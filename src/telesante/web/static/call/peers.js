@@ -31,6 +31,8 @@ export class Mesh {
       const sender = pc.addTrack(track, this.stream);
       if (track.kind === "video" && this.videoTrack && this.videoTrack !== track) sender.replaceTrack(this.videoTrack);
     }
+    // Heard but not seen (a regulator with a headset): an offer must still ask for the other's camera.
+    if (offerer && !this.videoTrack) pc.addTransceiver("video", { direction: "recvonly" });
     pc.onicecandidate = (e) => e.candidate && this.signal(peer.id, { candidate: e.candidate.toJSON() });
     pc.ontrack = (e) => this.onRemote(peer, e.streams[0] || new MediaStream([e.track]));
     pc.oniceconnectionstatechange = () => this.iceChanged(entry);

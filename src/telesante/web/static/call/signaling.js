@@ -1,8 +1,8 @@
 // The call's socket: one-time join token, then reconnection with the rejoin token the server hands over.
 
 export class Signaling {
-  constructor(appointmentId, fetchToken, handlers) {
-    this.appointmentId = appointmentId;
+  constructor(socketPath, fetchToken, handlers) {
+    this.socketPath = socketPath; // the act's socket, e.g. /ws/call/<appointment id>
     this.fetchToken = fetchToken; // null for a guest: only the link's token, then rejoin tokens
     this.handlers = handlers; // {message(m), status(text), closed(reason)}
     this.rejoin = null;
@@ -22,7 +22,7 @@ export class Signaling {
       return;
     }
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${location.host}/ws/call/${this.appointmentId}?token=${encodeURIComponent(token)}`;
+    const url = `${scheme}//${location.host}${this.socketPath}?token=${encodeURIComponent(token)}`;
     const ws = new WebSocket(url);
     this.ws = ws;
     ws.onmessage = (event) => {
@@ -39,7 +39,7 @@ export class Signaling {
 
   closed(event) {
     if (this.finished) return;
-    if (event.code === 1000) return this.finish("La téléconsultation est terminée.");
+    if (event.code === 1000) return this.finish("L'appel est terminé.");
     if (event.code === 4000) return this.finish("Vous avez rejoint l'appel depuis une autre fenêtre.");
     if (event.code === 1008 && !this.fetchToken && !this.rejoin) return this.finish(event.reason || "Accès refusé.");
     this.attempts += 1;
