@@ -44,10 +44,13 @@ from telesante.prescriptions.routes import fhir_router as prescriptions_fhir
 from telesante.prescriptions.routes import pages_router as pharmacy_pages
 from telesante.prescriptions.routes import router as prescriptions_api
 from telesante.realtime.routes import router as realtime_routes
+from telesante.regulation.hub.connector import connecting as connecting_hub
+from telesante.regulation.hub.routes import router as regulation_hub_api
 from telesante.regulation.pages import router as regulation_pages
 from telesante.regulation.routes import router as regulation_api
 from telesante.regulation.supervision import api as supervision_api
 from telesante.regulation.supervision import router as supervision_pages
+from telesante.regulation.video_routes import router as regulation_video
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
 from telesante.teleconsultation.call.routes import router as call_routes
@@ -76,7 +79,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         worker = Worker(runtime) if with_worker else None
         task = asyncio.create_task(worker.run_forever()) if worker else None
         try:
-            async with consuming_mqtt(runtime):  # only if TELESANTE_MQTT_URL is set
+            # each only if configured: TELESANTE_MQTT_URL; TELESANTE_HUB_URL and TELESANTE_HUB_CLIENT_ID
+            async with consuming_mqtt(runtime), connecting_hub(runtime):
                 yield
         finally:
             if worker and task:
@@ -135,7 +139,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         teleexpertise_fhir,
         teleexpertise_pages,
         regulation_api,
+        regulation_hub_api,
         regulation_pages,
+        regulation_video,
         supervision_api,
         supervision_pages,
         pages,

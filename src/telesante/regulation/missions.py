@@ -19,6 +19,7 @@ from telesante.errors import Conflict, NotFound, Unauthorized
 from telesante.realtime.bus import Bus
 from telesante.regulation import live
 from telesante.regulation.codes import REFLEX_VEHICLES
+from telesante.regulation.hub import service as hub
 from telesante.regulation.models import Bilan, Mission, MissionStatus, RegulationFile, Resource
 from telesante.regulation.schemas import BilanIn
 from telesante.regulation.states import (
@@ -76,6 +77,21 @@ async def engage(
     await db.flush()
     await live.room_changed(db, bus, file, "mission")
     return mission, token
+
+
+async def reissue_link(db: AsyncSession, mission: Mission) -> str:
+    """A new crew token for a running mission (a reflex departure, a lost link); the old one stops
+    working at once."""
+    if mission.status in ENDS_MISSION:
+        raise Conflict("la mission est terminée")
+    token = secrets.token_urlsafe(32)
+    mission.token_hash = _hash(token)
+    await db.flush()
+    return token
+
+
+def crew_link(token: str) -> str:
+    return f"/regulation/equipage#{token}"
 
 
 async def engage_reflex(
@@ -140,6 +156,7 @@ async def set_status(
         reason=f"statut {status} ({by})",
     )
     await db.flush()
+    await hub.on_mission_status(db, mission, status)  # to the SAMUs the file was shared with
     await live.room_changed(db, bus, file, "mission")
     return mission
 
@@ -159,6 +176,7 @@ async def add_bilan(db: AsyncSession, bus: Bus | None, mission: Mission, data: B
     file = await db.get(RegulationFile, mission.file_id)
     assert file is not None
     await db.flush()
+    await hub.on_bilan(db, bilan)
     await live.room_changed(db, bus, file, "bilan")
     return bilan
 
