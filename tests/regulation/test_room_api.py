@@ -124,6 +124,23 @@ async def test_a_p0_engages_the_nearest_reflex_resource_before_any_regulator(
     assert second["missions"][0]["resource"]["vehicle_type"] == "SIS.VSAV"
 
 
+async def test_a_reflex_crew_gets_its_link_from_the_room_and_a_new_one_replaces_it(
+    client: AsyncClient, room: Room
+) -> None:
+    file = await opened(client, room, priority="P0", motive="Arrêt cardio-respiratoire")
+    [mission] = file["missions"]
+    url = f"/api/regulation/missions/{mission['id']}/link"
+    assert (await client.post(url, headers=room.elsewhere.headers)).status_code == 404
+    first = ok(await client.post(url, headers=room.arm.headers))["crew_link"]
+    crew = {"Authorization": f"Bearer {first.split('#', 1)[1]}"}
+    assert ok(await client.get("/api/regulation/crew/mission", headers=crew))["reflex"] is True
+    second = ok(await client.post(url, headers=room.arm.headers))["crew_link"]
+    assert second != first
+    assert (await client.get("/api/regulation/crew/mission", headers=crew)).status_code == 401  # replaced
+    fresh = {"Authorization": f"Bearer {second.split('#', 1)[1]}"}
+    ok(await client.post("/api/regulation/crew/status", json={"status": "DEPART"}, headers=fresh))
+
+
 async def test_the_arm_matches_the_patient_who_sees_it_on_their_record(
     client: AsyncClient, room: Room
 ) -> None:

@@ -47,7 +47,7 @@ async def decide(
         )
         resource = await db.get(Resource, mission.resource_id)
         decision.mission_id, decision.resource_type = mission.id, resource.resource_type if resource else None
-        produced = {"mission_id": mission.id, "crew_link": f"/regulation/equipage#{token}"}
+        produced = {"mission_id": mission.id, "crew_link": missions.crew_link(token)}
     elif data.kind == "ORIENT":
         if not data.orientation:
             raise Invalid.field("orientation", "indiquez l'orientation")

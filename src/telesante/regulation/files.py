@@ -142,9 +142,8 @@ async def update_intake(
 
 async def _apply_intake(db: AsyncSession, member: Member, file: RegulationFile, data: Intake) -> None:
     for name in INTAKE_FIELDS:
-        value = getattr(data, name)
-        if value is not None:
-            setattr(file, name, value)
+        if name in data.model_fields_set:  # sent empty: cleared; not sent: kept
+            setattr(file, name, getattr(data, name))
     if data.priority:
         file.priority = data.priority
     if data.perimeter:

@@ -23,9 +23,9 @@ from telesante.audit.service import record
 from telesante.auth.actor import Actor
 from telesante.db import utcnow
 from telesante.deps import DbSession
-from telesante.errors import AppError, Invalid
+from telesante.errors import AppError, Invalid, NotFound
 from telesante.prescriptions.routes import SignerDep
-from telesante.regulation import decisions, files, map_svg, views
+from telesante.regulation import decisions, files, map_svg, missions, views
 from telesante.regulation.codes import (
     CALLER_TYPES,
     CARE_LEVELS,
@@ -39,7 +39,7 @@ from telesante.regulation.codes import (
     WAIT_LIMITS_SECONDS,
     Function,
 )
-from telesante.regulation.models import RegulationFile
+from telesante.regulation.models import Mission, RegulationFile
 from telesante.regulation.routes import bus_of
 from telesante.regulation.schemas import CareLevelIn, DecisionIn, FileOpen, Intake, NoteIn
 from telesante.regulation.staff import Member, file_for, membership, require
@@ -393,6 +393,26 @@ async def decide(
     if refused or "crew_link" not in produced:
         return refused or _to_file(file)
     return await _file_page(request, db, member, file, crew=_crew(request, produced))
+
+
+@router.post("/regulation/dossiers/{file_id}/missions/{mission_id}/lien")
+async def new_crew_link(
+    request: Request, file_id: str, mission_id: str, db: DbSession, actor: PageActor
+) -> Response:
+    """A new link for a running mission's crew (a reflex departure has none yet, a link gets lost)."""
+    member, file = await file_for(db, actor, file_id[:36], action="update")
+    mission = await db.get(Mission, mission_id[:36])
+    if mission is None or mission.file_id != file.id:
+        raise NotFound("mission introuvable")
+    produced: dict[str, Any] = {}
+
+    async def action() -> None:
+        produced.update(
+            mission_id=mission.id, crew_link=missions.crew_link(await missions.reissue_link(db, mission))
+        )
+
+    refused = await _attempt(request, db, member, file, action)
+    return refused or await _file_page(request, db, member, file, crew=_crew(request, produced))
 
 
 def _crew(request: Request, produced: dict[str, Any]) -> dict[str, Any]:

@@ -148,13 +148,37 @@ async def room_status(
     mission_id: str, data: StatusIn, request: Request, db: DbSession, actor: CurrentActor
 ) -> dict[str, Any]:
     """The room sets a status the crew could not (radio, phone call)."""
+    mission, file = await _room_mission(db, actor, mission_id)
+    await missions.set_status(db, bus_of(request), mission, data.status, by="room")
+    return await _detail(db, file)
+
+
+async def _room_mission(
+    db: DbSession, actor: CurrentActor, mission_id: str
+) -> tuple[Mission, RegulationFile]:
+    """A mission of the actor's centre; 404 for any other."""
     member = await membership(db, actor)
     mission = await db.get(Mission, mission_id)
     file = await db.get(RegulationFile, mission.file_id) if mission else None
     if mission is None or file is None or file.centre_id != member.centre_id:
         raise NotFound("mission introuvable")
-    await missions.set_status(db, bus_of(request), mission, data.status, by="room")
-    return await _detail(db, file)
+    record(
+        db,
+        actor,
+        action="update",
+        resource_type="Mission",
+        resource_id=mission.id,
+        patient_id=file.patient_id,
+        purpose="regulation",
+    )
+    return mission, file
+
+
+@router.post("/missions/{mission_id}/link")
+async def new_crew_link(mission_id: str, db: DbSession, actor: CurrentActor) -> dict[str, str]:
+    """A new link for the crew (a reflex departure, a lost link): the previous one stops working."""
+    mission, _ = await _room_mission(db, actor, mission_id)
+    return {"crew_link": missions.crew_link(await missions.reissue_link(db, mission))}
 
 
 # The crew's phone: the mission token is its only key, and it opens this mission only.
