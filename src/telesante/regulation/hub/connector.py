@@ -145,13 +145,14 @@ class Connector:
                 await asyncio.sleep(self.poll_seconds)
 
     async def _drain(self, exchange: AbstractExchange) -> int:
-        """Publish the pending rows, oldest first, each marked once the broker confirmed it."""
+        """Publish the pending rows, oldest first, each marked once the broker confirmed it; one
+        commit for the batch (a crash before it sends the batch again: receivers deduplicate)."""
         try:
             async with self.runtime.sessionmaker() as db:
                 rows = await outbox.pending(db, BATCH)
                 for row in rows:
                     await self._publish(exchange, row, db)
-                    await commit(db)
+                await commit(db)
                 return len(rows)
         except CONNECTION_EXCEPTIONS:
             raise
