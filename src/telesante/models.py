@@ -33,6 +33,7 @@ from telesante.regulation.models import (
     Resource,
 )
 from telesante.regulation.video import RegulationCapture, RegulationVideoSession
+from telesante.teleassistance.models import AssistanceCapture, AssistanceSession, AssistanceStep
 from telesante.teleconsultation.models import (
     Absence,
     Appointment,
@@ -56,6 +57,9 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Appointment",
+    "AssistanceCapture",
+    "AssistanceSession",
+    "AssistanceStep",
     "AuditEvent",
     "Bilan",
     "BillingLine",

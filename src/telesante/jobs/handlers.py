@@ -6,6 +6,7 @@ from telesante.monitoring import monthly as _monitoring_monthly  # noqa: F401 - 
 from telesante.notifications import service as notifications
 from telesante.regulation import files as _regulation_files  # noqa: F401 - closing and escalation timers
 from telesante.regulation import video as _regulation_video  # noqa: F401 - the caller's video link e-mails
+from telesante.teleassistance import service as _teleassistance  # noqa: F401 - calls nobody answered
 from telesante.teleconsultation import booking
 from telesante.teleexpertise import timers as _teleexpertise_timers  # noqa: F401 - reminders and escalation
 

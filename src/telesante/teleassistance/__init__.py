@@ -1,0 +1,1 @@
+"""Téléassistance médicale: a doctor guides, through the camera, a professional performing an act."""
