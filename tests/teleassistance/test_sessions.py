@@ -178,3 +178,36 @@ async def test_a_call_nobody_accepts_is_missed_once_and_a_cancelled_one_cannot_b
     async with runtime.sessionmaker() as db:
         job = await db.scalar(select(Job).where(Job.dedupe_key == f"{MISSED_JOB}:{second['id']}"))
     assert job is not None
+
+
+async def test_the_session_reads_as_fhir_encounter_and_its_documents(client: AsyncClient, home: Home) -> None:
+    session = await active(client, home)
+    url = f"/api/teleassistance/sessions/{session['id']}"
+    headers = {**home.doctor.headers, "Content-Type": "image/png", "X-Marks": json.dumps(CIRCLE)}
+    shot = ok(await client.post(f"{url}/captures", content=png(), headers=headers), 201)
+    ended = ok(await client.post(f"{url}/end", headers=home.nurse.headers))
+    encounter = ok(await client.get(f"/fhir/R4/Encounter/{session['id']}", headers=home.doctor.headers))
+    assert encounter["status"] == "finished" and encounter["class"]["code"] == "VR"
+    assert encounter["type"][0]["text"] == "Téléassistance médicale" and len(encounter["participant"]) == 2
+    assert (
+        await client.get(f"/fhir/R4/Encounter/{session['id']}", headers=home.outsider.headers)
+    ).status_code == 404
+    assert home.patient.patient
+    patient = f"Patient/{home.patient.patient.id}"
+    found = ok(
+        await client.get(f"/fhir/R4/DocumentReference?patient={patient}", headers=home.patient.headers)
+    )
+    ids = {e["resource"]["id"] for e in found["entry"]}
+    assert {shot["document_id"], ended["report_document_id"]} <= ids
+    report = ok(
+        await client.get(
+            f"/fhir/R4/DocumentReference/{ended['report_document_id']}", headers=home.nurse.headers
+        )
+    )
+    attachment = report["content"][0]["attachment"]
+    assert attachment["contentType"] == "application/pdf" and attachment["url"].endswith("/report.pdf")
+    assert report["context"]["encounter"][0]["reference"] == f"Encounter/{session['id']}"
+    pdf = await client.get(attachment["url"].replace("http://testserver", ""), headers=home.nurse.headers)
+    assert len(pdf.content) == attachment["size"]
+    encounters = ok(await client.get(f"/fhir/R4/Encounter?patient={patient}", headers=home.patient.headers))
+    assert session["id"] in {e["resource"]["id"] for e in encounters["entry"]}

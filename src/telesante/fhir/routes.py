@@ -18,6 +18,7 @@ from telesante.identifiers import systems
 from telesante.patients.access import NOT_FOUND, access_patient, visible_patients
 from telesante.patients.models import Patient
 from telesante.patients.service import name_matches
+from telesante.teleassistance import fhir as teleassistance_fhir
 from telesante.teleconsultation import report as teleconsultation_report
 from telesante.teleconsultation.models import Appointment, Report
 from telesante.teleconsultation.report_pdf import report_pdf
@@ -322,7 +323,10 @@ async def read_appointment(appointment_id: str, db: DbSession, actor: CurrentAct
 
 @router.get("/Encounter/{encounter_id}", responses=FHIR_RESPONSES)
 async def read_encounter(encounter_id: str, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    """The encounter of a téléconsultation once it started (its id is the appointment's)."""
+    """The encounter of a téléconsultation once it started (its id is the appointment's), or of a
+    téléassistance session once accepted (its id is the session's)."""
+    if (assistance := await teleassistance_fhir.read_encounter(db, actor, encounter_id)) is not None:
+        return assistance
     appointment = await _readable_appointment(db, actor, encounter_id, "Encounter")
     resource = scheduling.encounter_resource(appointment)
     if resource is None:  # booked, not held: no encounter yet
@@ -340,6 +344,7 @@ async def search_encounter(request: Request, db: DbSession, actor: CurrentActor)
         .limit(MAX_COUNT)
     )
     resources = [r for a in rows if (r := scheduling.encounter_resource(a))]
+    resources += await teleassistance_fhir.patient_encounters(db, patient.id)
     return _bundle(request, resources, False)
 
 
@@ -399,6 +404,7 @@ async def read_document_reference(
     """The PDF of a signed compte rendu, or of a téléexpertise answer: its address, size and SHA-1."""
     if await teleconsultation_report.signed_report_by_id(db, report_id) is None:
         answer = await teleexpertise_fhir.read_answer_document(request, db, actor, report_id)
+        answer = answer or await teleassistance_fhir.read_document(request, db, actor, report_id)
         if answer is None:
             raise NotFound("DocumentReference introuvable")
         return answer
@@ -409,11 +415,13 @@ async def read_document_reference(
 @router.get("/DocumentReference", responses=FHIR_RESPONSES)
 async def search_document_reference(request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The PDFs of a patient's signed comptes rendus: `patient=`, `encounter=` or both; with
-    `patient=` alone, the reports of the patient's téléexpertise answers too."""
+    `patient=` alone, the reports of the patient's téléexpertise answers and téléassistance
+    sessions (with their captured stills) too."""
     found = await _searched_reports(request, db, actor, "DocumentReference")
     resources = [await _document_reference(request, db, r) for r in found]
     if patient_id := _answers_patient(request):
         resources += await teleexpertise_fhir.patient_answer_documents(request, db, patient_id)
+        resources += await teleassistance_fhir.patient_documents(request, db, patient_id)
     return _bundle(request, resources, False)
 
 
