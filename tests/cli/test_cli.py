@@ -62,6 +62,8 @@ def test_demo_loads_valid_french_data_once_and_lists_the_accounts(tmp_path: Path
     # The SAMU room: files waiting at several priorities, an ambulance and a reflex SMUR out, a call ringing.
     assert counts["regulation_files"] >= 6 and counts["regulation_missions"] == 2
     assert counts["regulation_calls"] == 1 and counts["regulation_resources"] >= 8
+    # Téléassistance: a guided dressing, with its annotated still and report.
+    assert counts["assistance_sessions"] == 1 and counts["assistance_captures"] == 1
 
 
 def _demo_counts(data_dir: Path) -> dict[str, int]:
@@ -90,6 +92,8 @@ def _demo_counts(data_dir: Path) -> dict[str, int]:
                 "regulation_missions",
                 "regulation_calls",
                 "regulation_resources",
+                "assistance_sessions",
+                "assistance_captures",
             )
         }
 

@@ -32,6 +32,7 @@ from telesante.prescriptions.signing import load_signer
 from telesante.regulation.demo import load_regulation_demo
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleassistance.demo import load_teleassistance_demo
 from telesante.teleconsultation import report
 from telesante.teleconsultation.models import Appointment, ConsultationType, OpeningHours
 from telesante.timeline.service import add_entry
@@ -98,6 +99,7 @@ async def _load(db: AsyncSession, patient_count: int) -> None:
     await _prescription(db, accounts["martin"])
     await load_monitoring_demo(db)
     await load_regulation_demo(db)
+    await load_teleassistance_demo(db)
 
 
 async def _load_patients(
