@@ -1,6 +1,7 @@
 """The SAS GP line: the regulator offers the caller a GP's slot within 48 h, the médecin traitant
 first, and books it in one click; the patient is told, the GP may see them for the act."""
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
 
@@ -10,6 +11,8 @@ from telesante.runtime import Runtime
 from tests.fixtures.acts import open_agenda
 from tests.fixtures.world import World
 from tests.regulation.conftest import Room, ok, opened, taken
+from tests.regulation.test_pages import browsing, post_form
+from tests.web.test_login_and_pages import field
 
 
 async def test_the_regulator_books_a_gp_slot_for_the_caller_in_one_click(
@@ -70,3 +73,25 @@ async def test_an_unidentified_caller_cannot_be_booked(client: AsyncClient, room
         f"/api/regulation/files/{file['id']}/sas-booking", json=body, headers=room.gp.headers
     )
     assert refused.status_code == 409 and "patient identifié" in refused.json()["detail"]
+
+
+async def test_the_file_page_offers_the_slots_and_books_one_in_one_click(
+    app: FastAPI, client: AsyncClient, room: Room, world: World, runtime: Runtime
+) -> None:
+    gp = await world.professional("Garde")
+    await open_agenda(client, gp)
+    file = await opened(
+        client, room, priority="P2", perimeter="SNP", motive="Lombalgie", patient_ins=room.ins
+    )
+    await taken(client, room, file["id"], by=room.gp)
+    async with browsing(app, runtime, room.gp) as http:
+        page = (await http.get(f"/regulation/dossiers/{file['id']}")).text
+        assert 'id="sas-offers"' in page and "Réserver" in page
+        slot = {name: field(page, name) for name in ("professional_id", "type_id", "starts_at")}
+        booked = await post_form(http, f"/regulation/dossiers/{file['id']}/rendez-vous", page, **slot)
+        assert booked.status_code == 303
+        again = await post_form(http, f"/regulation/dossiers/{file['id']}/rendez-vous", page, **slot)
+        assert again.status_code == 409 and "créneau" in again.text  # the page again, with the reason
+    seen = ok(await client.get(f"/api/regulation/files/{file['id']}", headers=room.gp.headers))
+    assert seen["decisions"][0]["details"].startswith("Rendez-vous SAS le ")
+    assert len(ok(await client.get("/api/teleconsultations", headers=room.patient.headers))) == 1

@@ -25,7 +25,7 @@ from telesante.db import utcnow
 from telesante.deps import DbSession
 from telesante.errors import AppError, Invalid, NotFound
 from telesante.prescriptions.routes import SignerDep
-from telesante.regulation import decisions, files, map_svg, missions, views
+from telesante.regulation import decisions, files, map_svg, missions, sas, views
 from telesante.regulation.codes import (
     CALLER_TYPES,
     CARE_LEVELS,
@@ -41,13 +41,14 @@ from telesante.regulation.codes import (
 )
 from telesante.regulation.models import Mission, RegulationFile
 from telesante.regulation.routes import bus_of
-from telesante.regulation.schemas import CareLevelIn, DecisionIn, FileOpen, Intake, NoteIn
+from telesante.regulation.schemas import CareLevelIn, DecisionIn, FileOpen, Intake, NoteIn, SasBookingIn
 from telesante.regulation.staff import Member, file_for, membership, require
 from telesante.regulation.states import CASE_LABELS, OPEN_STATES, ORDER, STATUS_LABELS, Status
 from telesante.web.guard import PageActor
 from telesante.web.render import page
 
 router = APIRouter(include_in_schema=False)
+SAS_SHOWN = 6  # the first slots offered on the page, the médecin traitant first
 ROOM = "/regulation"
 PARIS = ZoneInfo("Europe/Paris")
 Model = TypeVar("Model", bound=BaseModel)
@@ -236,9 +237,34 @@ async def _file_page(
         intake_open=any(name in errors for name in Intake.model_fields),
         identified=context["f"]["patient_identified"],
         resources=await _available(db, member),
+        sas_offers=await _sas_offers(db, member, file),
         crew=crew,
         **context,
     )
+
+
+async def _sas_offers(db: DbSession, member: Member, file: RegulationFile) -> list[dict[str, Any]]:
+    """For the regulator of an identified caller on the GP line: the first free slots, one click each."""
+    if file.perimeter != "SNP" or file.regulator_id != member.user_id or not file.patient_id:
+        return []
+    if file.state not in OPEN_STATES:
+        return []
+    return (await sas.offers(db, file))[:SAS_SHOWN]
+
+
+@router.post("/regulation/dossiers/{file_id}/rendez-vous")
+async def sas_booking(request: Request, file_id: str, db: DbSession, actor: PageActor) -> Response:
+    """One click: the offered slot becomes the caller's appointment (SAS line)."""
+    member, file = await file_for(db, actor, file_id[:36], action="update")
+    values = await _form(request)
+
+    async def action() -> None:
+        data = _validated(
+            SasBookingIn, {k: values.get(k, "") for k in ("professional_id", "type_id", "starts_at")}, {}
+        )
+        await sas.book(db, bus_of(request), member, file, data.professional_id, data.type_id, data.starts_at)
+
+    return await _attempt(request, db, member, file, action) or _to_file(file)
 
 
 async def _available(db: DbSession, member: Member) -> dict[str, str]:
