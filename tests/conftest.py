@@ -4,6 +4,7 @@ PostgreSQL when TELESANTE_TEST_DATABASE_URL is set), emptied between tests.
 In CI, TELESANTE_REQUIRE_SERVICES=1 turns "service not running, skipped" into a failure.
 """
 
+import functools
 import os
 import tempfile
 import uuid
@@ -38,10 +39,16 @@ os.environ.pop("TELESANTE_SMTP_HOST", None)
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
+from telesante.auth import service as auth_service  # noqa: E402
 from telesante.db import Base  # noqa: E402
 from telesante.settings import get_settings  # noqa: E402
 
 pytest_plugins = ["tests.fixtures.app", "tests.fixtures.world", "tests.fixtures.services"]
+
+# The fixtures make thousands of accounts with the same few passwords: one argon2 hash per distinct
+# password for the run. Logins still verify with the real hasher; servers started as processes and
+# the password benchmarks hash as in production.
+auth_service.hash_password = functools.lru_cache(maxsize=256)(auth_service.hash_password)
 
 
 def _sync_url(url: str) -> str:
