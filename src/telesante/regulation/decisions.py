@@ -6,15 +6,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telesante.audit.service import record
 from telesante.db import utcnow
 from telesante.errors import Conflict, Invalid
 from telesante.prescriptions.schemas import PrescriptionCreate
 from telesante.prescriptions.service import create_prescription
 from telesante.prescriptions.signing import Signer
 from telesante.realtime.bus import Bus
-from telesante.regulation import live, missions
-from telesante.regulation.files import require_open, require_regulator
+from telesante.regulation import missions
+from telesante.regulation.files import changed, require_open, require_regulator
 from telesante.regulation.models import Decision, RegulationFile, Resource
 from telesante.regulation.schemas import DecisionIn
 from telesante.regulation.staff import Member
@@ -66,18 +65,7 @@ async def decide(
     if file.state == CaseState.ACHEVE:
         file.state = CaseState.ACTIF  # a new decision reopens a finished file
     db.add(decision)
-    record(
-        db,
-        member.actor,
-        action="create",
-        resource_type="RegulationDecision",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-        reason=data.kind,
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "decision")
+    await changed(db, bus, member, file, "decision", action="create", reason=data.kind)
     return decision, produced
 
 

@@ -72,21 +72,12 @@ async def open_file(
     metrics.file_opened(file)
     if call:
         call.file_id = file.id
-    record(
-        db,
-        member.actor,
-        action="create",
-        resource_type="RegulationFile",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-    )
     await _watch_wait(db, file)
     if file.priority == "P0":
         from telesante.regulation import missions  # missions needs files' helpers
 
         await missions.engage_reflex(db, bus, file, now=now)
-    await live.room_changed(db, bus, file, "opened")
+    await changed(db, bus, member, file, "opened", action="create")
     return file
 
 
@@ -126,17 +117,7 @@ async def update_intake(
             from telesante.regulation import missions
 
             await missions.engage_reflex(db, bus, file, now=utcnow())
-    record(
-        db,
-        member.actor,
-        action="update",
-        resource_type="RegulationFile",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "updated")
+    await changed(db, bus, member, file, "updated")
     return file
 
 
@@ -205,17 +186,7 @@ async def take(db: AsyncSession, bus: Bus | None, member: Member, file: Regulati
                 created_by_user_id=member.user_id,
             )
         )
-    record(
-        db,
-        member.actor,
-        action="take",
-        resource_type="RegulationFile",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "taken")
+    await changed(db, bus, member, file, "taken", action="take")
     return file
 
 
@@ -225,17 +196,7 @@ async def add_note(
     require_open(file)
     note = MedicalNote(file_id=file.id, author_id=member.user_id, role=HUB_ROLES[member.function], text=text)
     db.add(note)
-    record(
-        db,
-        member.actor,
-        action="update",
-        resource_type="RegulationFile",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "note")
+    await changed(db, bus, member, file, "note")
     return note
 
 
@@ -244,17 +205,7 @@ async def set_care_level(
 ) -> None:
     require_regulator(member, file)
     file.care_level = level
-    record(
-        db,
-        member.actor,
-        action="update",
-        resource_type="RegulationFile",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "care_level")
+    await changed(db, bus, member, file, "care_level")
 
 
 async def move(
@@ -277,19 +228,33 @@ async def move(
         await schedule(
             db, CLOSE_JOB, {"file_id": file.id}, due_at=now + CLOSE_AFTER, dedupe_key=f"{CLOSE_JOB}:{file.id}"
         )
+    await changed(db, bus, member, file, "state", reason=f"état {file.state}")
+    return file
+
+
+async def changed(
+    db: AsyncSession,
+    bus: Bus | None,
+    member: Member,
+    file: RegulationFile,
+    change: str,
+    *,
+    action: str = "update",
+    reason: str | None = None,
+) -> None:
+    """Every change to a file: audited (purpose regulation), written, and told to the room."""
     record(
         db,
         member.actor,
-        action="update",
+        action=action,
         resource_type="RegulationFile",
         resource_id=file.id,
         patient_id=file.patient_id,
         purpose="regulation",
-        reason=f"état {file.state}",
+        reason=reason,
     )
     await db.flush()
-    await live.room_changed(db, bus, file, "state")
-    return file
+    await live.room_changed(db, bus, file, change)
 
 
 def _to(file: RegulationFile, target: str) -> None:

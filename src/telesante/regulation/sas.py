@@ -9,14 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telesante.audit.service import record
 from telesante.db import utcnow
 from telesante.directory.models import Professional
 from telesante.errors import Conflict
 from telesante.patients.models import Patient
 from telesante.realtime.bus import Bus
-from telesante.regulation import live
-from telesante.regulation.files import require_open, require_regulator
+from telesante.regulation.files import changed, require_open, require_regulator
 from telesante.regulation.models import Decision, RegulationFile
 from telesante.regulation.staff import Member
 from telesante.teleconsultation import booking
@@ -105,16 +103,5 @@ async def book(
             details=f"Rendez-vous SAS le {starts_at.astimezone(PARIS):%d/%m/%Y à %H:%M}",
         )
     )
-    record(
-        db,
-        member.actor,
-        action="create",
-        resource_type="RegulationDecision",
-        resource_id=file.id,
-        patient_id=file.patient_id,
-        purpose="regulation",
-        reason="rendez-vous SAS",
-    )
-    await db.flush()
-    await live.room_changed(db, bus, file, "decision")
+    await changed(db, bus, member, file, "decision", action="create", reason="rendez-vous SAS")
     return appointment
