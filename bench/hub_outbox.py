@@ -14,10 +14,9 @@ messages are applied in order. Prints figures, asserts nothing about time.
 
 import argparse
 import asyncio
+import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -159,41 +158,16 @@ def main() -> None:
     )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="telesante-bench-")
-    from telesante.kit.crypto import new_key_entry
-
-    os.environ.update(
-        TELESANTE_ENVIRONMENT="test",
-        TELESANTE_DATA_DIR=data_dir,
-        TELESANTE_MASTER_KEY=new_key_entry("bench"),
-        TELESANTE_SECRET_KEY="bench-secret-key",
-    )
-    import logging
-
     import structlog
-
-    logging.disable(logging.INFO)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    import psycopg
+    from bench.scratch import bench_environment, scratch_databases
 
     from telesante.migrations import upgrade
 
-    admin = args.postgres.replace("+psycopg", "")
-    names = [f"telesante_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    base = args.postgres.rsplit("/", 1)[0]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        urls = (f"{base}/{names[0]}", f"{base}/{names[1]}")
+    with bench_environment(), scratch_databases(args.postgres, 2) as urls:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
         for url in urls:
             upgrade(url)
-        asyncio.run(run(urls, args.amqp, args.messages))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
+        asyncio.run(run((urls[0], urls[1]), args.amqp, args.messages))
 
 
 if __name__ == "__main__":

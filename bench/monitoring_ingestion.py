@@ -410,30 +410,10 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the bus, with --servers > 1")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="telesante-bench-")
-    from telesante.kit.crypto import new_key_entry
+    from bench.scratch import bench_environment, scratch_databases
 
-    os.environ.update(
-        TELESANTE_ENVIRONMENT="test",
-        TELESANTE_DATA_DIR=data_dir,
-        TELESANTE_MASTER_KEY=new_key_entry("bench"),
-        TELESANTE_SECRET_KEY="bench-secret-key",
-    )
-    import logging
-
-    logging.disable(logging.INFO)
-    import psycopg
-
-    admin = args.postgres.replace("+psycopg", "")
-    name = f"telesante_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        run(args.postgres.rsplit("/", 1)[0] + "/" + name, args)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with bench_environment(), scratch_databases(args.postgres) as [url]:
+        run(url, args)
 
 
 if __name__ == "__main__":
