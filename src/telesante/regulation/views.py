@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from telesante.auth.models import User
 from telesante.db import utcnow
@@ -30,6 +31,29 @@ INTAKE = (
     "patient_name",
     "patient_age",
     "patient_sex",
+)
+
+
+# What a queue line shows (summary below): plain codes, times and place, never the caller's words.
+QUEUE_COLUMNS = (
+    RegulationFile.id,
+    RegulationFile.case_id,
+    RegulationFile.number,
+    RegulationFile.state,
+    RegulationFile.perimeter,
+    RegulationFile.origin,
+    RegulationFile.priority,
+    RegulationFile.care_level,
+    RegulationFile.received_at,
+    RegulationFile.regulation_started_at,
+    RegulationFile.escalated_at,
+    RegulationFile.motive,
+    RegulationFile.city,
+    RegulationFile.latitude,
+    RegulationFile.longitude,
+    RegulationFile.patient_id,
+    RegulationFile.regulator_id,
+    RegulationFile.centre_id,
 )
 
 
@@ -64,9 +88,9 @@ async def queue(db: AsyncSession, centre_id: str) -> dict[str, Any]:
     now = utcnow()
     open_files = list(
         await db.scalars(
-            select(RegulationFile).where(
-                RegulationFile.centre_id == centre_id, RegulationFile.state.in_(OPEN_STATES)
-            )
+            select(RegulationFile)
+            .options(load_only(*QUEUE_COLUMNS))  # no encrypted column: nothing to decrypt per refetch
+            .where(RegulationFile.centre_id == centre_id, RegulationFile.state.in_(OPEN_STATES))
         )
     )
     names = await user_names(db, {f.regulator_id for f in open_files if f.regulator_id})
