@@ -7,7 +7,8 @@ A scratch database is created beside `--postgres` and migrated; a centre with it
 (one per screen) and resources, and `--open-files` files already waiting. Then, against a real
 `telesante serve`, `telesante simulate calls`' players ring the centre at `--rate` calls a minute
 for `--minutes` (incoming, answered by the ARM — which opens a file —, qualified through the API,
-hung up). Every screen is a regulator's WebSocket on /ws that, on each `regulation_room` event,
+hung up); a minute or two later a regulator takes the file, sets its care level and validates it.
+Every screen is a regulator's WebSocket on /ws that, on each `regulation_room` event,
 refetches the queue as the room page does. Latency: from the answered event being posted to each
 screen holding a queue that shows the new file (p50, p99, max, over files × screens).
 
@@ -17,6 +18,7 @@ Prints figures, asserts nothing about time.
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -116,6 +118,7 @@ class Screen:
         self.base, self.token = base, token
         self.seen: dict[str, float] = {}
         self.refetches = 0
+        self.open = 0
 
     async def run(self, ready: asyncio.Event, stop: asyncio.Event) -> None:
         import httpx
@@ -153,30 +156,49 @@ class Screen:
         queue = (await http.get("/api/regulation/queue")).json()
         now = time.perf_counter()
         self.refetches += 1
+        self.open = len(queue["waiting"]) + len(queue["regulating"])
         for file in queue["waiting"] + queue["regulating"]:
             self.seen.setdefault(file["id"], now)
 
 
 class Timed:
-    """simulate_calls' player, noting when each file's answered event was posted."""
+    """simulate_calls' player, noting when each file's answered event was posted; and the
+    regulators, who take each qualified file a while later and validate it, as a room does (the
+    open files stay near `--open-files` instead of piling up)."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: str, tokens: list[str]) -> None:
         self.opened: dict[str, float] = {}
+        self.base, self.tokens = base, tokens
+        self.regulating: list[asyncio.Task[None]] = []
 
     def patch(self) -> None:
         from telesante.regulation import simulate_cli
 
         original = simulate_cli.Caller._event
-        opened = self.opened
+        opened, regulate = self.opened, self._regulate
 
         async def timed(caller: Any, body: dict[str, object]) -> dict[str, str]:
             sent = time.perf_counter()
             answer = await original(caller, body)
             if body["event"] == "answered" and answer.get("file_id"):
                 opened[answer["file_id"]] = sent
+                self.regulating.append(asyncio.create_task(regulate(answer["file_id"])))
             return answer
 
         simulate_cli.Caller._event = timed  # type: ignore[method-assign]
+
+    async def _regulate(self, file_id: str) -> None:
+        import httpx
+
+        await asyncio.sleep(random.uniform(60, 150))  # questioned by the ARM, then waiting
+        headers = {"Authorization": f"Bearer {random.choice(self.tokens)}"}
+        url = f"/api/regulation/files/{file_id}"
+        async with httpx.AsyncClient(base_url=self.base, headers=headers, timeout=60) as http:
+            if (await http.post(f"{url}/take")).status_code != 200:
+                return  # an NR file, or another regulator's
+            await asyncio.sleep(random.uniform(30, 90))
+            await http.put(f"{url}/care-level", json={"care_level": "R3"})
+            await http.post(f"{url}/state", json={"state": "VALIDE"})
 
 
 async def load(base: str, arm_email: str, tokens: list[str], rate: float, minutes: float) -> None:
@@ -186,13 +208,16 @@ async def load(base: str, arm_email: str, tokens: list[str], rate: float, minute
     stop, readies = asyncio.Event(), [asyncio.Event() for _ in screens]
     watching = [asyncio.create_task(s.run(r, stop)) for s, r in zip(screens, readies, strict=True)]
     await asyncio.gather(*(r.wait() for r in readies))
-    timed = Timed()
+    timed = Timed(base, tokens)
     timed.patch()
     started = time.perf_counter()
     outcomes = await simulate_calls(
         rate, timedelta(minutes=minutes), base, TELEPHONY, arm_email, "bench", 1.0
     )
     elapsed = time.perf_counter() - started
+    for task in timed.regulating:
+        task.cancel()
+    await asyncio.gather(*timed.regulating, return_exceptions=True)
     await asyncio.sleep(2)  # the last events
     stop.set()
     await asyncio.gather(*watching)
@@ -204,7 +229,9 @@ async def load(base: str, arm_email: str, tokens: list[str], rate: float, minute
     ]
     missing = len(timed.opened) * len(screens) - len(latencies)
     print(f"{sum(outcomes.values())} calls in {elapsed:.0f} s ({dict(outcomes)}), {len(screens)} screens")
-    print(f"  refetches of the queue: {sum(s.refetches for s in screens)}")
+    print(
+        f"  refetches of the queue: {sum(s.refetches for s in screens)}, open files at the end: {screens[0].open}"
+    )
     if latencies:
         q = statistics.quantiles(latencies, n=100, method="inclusive")
         print(
