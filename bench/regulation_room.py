@@ -229,9 +229,8 @@ async def load(base: str, arm_email: str, tokens: list[str], rate: float, minute
     ]
     missing = len(timed.opened) * len(screens) - len(latencies)
     print(f"{sum(outcomes.values())} calls in {elapsed:.0f} s ({dict(outcomes)}), {len(screens)} screens")
-    print(
-        f"  refetches of the queue: {sum(s.refetches for s in screens)}, open files at the end: {screens[0].open}"
-    )
+    refetches = sum(s.refetches for s in screens)
+    print(f"  refetches of the queue: {refetches}, open files at the end: {screens[0].open}")
     if latencies:
         q = statistics.quantiles(latencies, n=100, method="inclusive")
         print(

@@ -53,7 +53,9 @@ from telesante.regulation.supervision import router as supervision_pages
 from telesante.regulation.video_routes import router as regulation_video
 from telesante.runtime import Runtime
 from telesante.settings import Settings, get_settings
+from telesante.teleassistance.pages import router as teleassistance_pages
 from telesante.teleassistance.routes import router as teleassistance_api
+from telesante.teleassistance.video_routes import router as teleassistance_video
 from telesante.teleconsultation.call.routes import router as call_routes
 from telesante.teleconsultation.pages import router as teleconsultation_pages
 from telesante.teleconsultation.report_pages import router as report_pages
@@ -146,6 +148,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         supervision_api,
         supervision_pages,
         teleassistance_api,
+        teleassistance_video,
+        teleassistance_pages,
         pages,
     )
     for router in routers:

@@ -4,16 +4,22 @@
 import { applyProfile, level, sample } from "./quality.js";
 
 export class Mesh {
-  constructor({ stream, send, onRemote, onGone, onQuality }) {
+  // videoSlots: how many videos an act shows at once (a camera and a dermatoscope: 2); an offer asks
+  // for that many even when this side sends fewer. dataChannel: a label, for one channel per peer,
+  // negotiated on both sides (same id), so it opens whoever offers; handed to onChannel(peer, channel).
+  constructor({ stream, send, onRemote, onGone, onQuality, videoSlots = 1, dataChannel = null, onChannel = () => {} }) {
     this.stream = stream;
     this.send = send;
     this.onRemote = onRemote;
     this.onGone = onGone;
     this.onQuality = onQuality;
+    this.videoSlots = videoSlots;
+    this.dataChannel = dataChannel;
+    this.onChannel = onChannel;
     this.ice = { iceServers: [] };
     this.peers = new Map();
     this.inbox = Promise.resolve();
-    this.videoTrack = stream.getVideoTracks()[0] || null;
+    this.videoTracks = stream.getVideoTracks(); // what each video slot sends now (a camera may be swapped)
     this.forced = null; // a level to use instead of the measured one: the tests' hook (main.js)
     this.timer = setInterval(() => this.measure(), 2000);
   }
@@ -27,14 +33,19 @@ export class Mesh {
     const pc = new RTCPeerConnection(this.ice);
     const entry = { peer, pc, offerer, pending: [], stats: null, profile: "good", bad: 0, restarts: 0, offeredAt: 0, awaitingAnswer: false, reportedRelay: false };
     this.peers.set(peer.id, entry);
+    let slot = 0;
     for (const track of this.stream.getTracks()) {
       const sender = pc.addTrack(track, this.stream);
-      if (track.kind === "video" && this.videoTrack && this.videoTrack !== track) sender.replaceTrack(this.videoTrack);
+      if (track.kind !== "video") continue;
+      const current = this.videoTracks[slot++];
+      if (current !== undefined && current !== track) sender.replaceTrack(current);
     }
-    // Heard but not seen (a regulator with a headset): an offer must still ask for the other's camera.
-    if (offerer && !this.videoTrack) pc.addTransceiver("video", { direction: "recvonly" });
+    // Heard but not seen (a regulator with a headset): an offer must still ask for the other's camera(s).
+    if (offerer) for (; slot < this.videoSlots; slot++) pc.addTransceiver("video", { direction: "recvonly" });
+    if (this.dataChannel) this.onChannel(peer, pc.createDataChannel(this.dataChannel, { negotiated: true, id: 0 }));
     pc.onicecandidate = (e) => e.candidate && this.signal(peer.id, { candidate: e.candidate.toJSON() });
-    pc.ontrack = (e) => this.onRemote(peer, e.streams[0] || new MediaStream([e.track]));
+    // slot: which of the other's videos this is (0 their camera, 1 a second source…), in m-line order.
+    pc.ontrack = (e) => this.onRemote(peer, e.streams[0] || new MediaStream([e.track]), { track: e.track, slot: slotOf(pc, e.transceiver) });
     pc.oniceconnectionstatechange = () => this.iceChanged(entry);
     if (offerer) this.offer(entry, false);
     return entry;
@@ -108,12 +119,12 @@ export class Mesh {
     this.onGone(id);
   }
 
-  async replaceVideo(track) {
-    this.videoTrack = track;
+  // `slot` 0 is the camera (or the screen shared instead); 1… the act's other video sources.
+  async replaceVideo(track, slot = 0) {
+    this.videoTracks[slot] = track;
     for (const { pc } of this.peers.values()) {
-      for (const sender of pc.getSenders()) {
-        if (sender.track?.kind === "video" || (sender.track === null && track)) await sender.replaceTrack(track);
-      }
+      const sender = videoTransceivers(pc)[slot]?.sender;
+      if (sender) await sender.replaceTrack(track);
     }
   }
 
@@ -194,4 +205,13 @@ export class Mesh {
     clearInterval(this.timer);
     for (const id of [...this.peers.keys()]) this.remove(id);
   }
+}
+
+function videoTransceivers(pc) {
+  return pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
+}
+
+function slotOf(pc, transceiver) {
+  const kind = transceiver.receiver.track.kind;
+  return pc.getTransceivers().filter((t) => t.receiver.track.kind === kind).indexOf(transceiver);
 }

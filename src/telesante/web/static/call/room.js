@@ -5,9 +5,11 @@ import { Mesh } from "./peers.js";
 import { Signaling } from "./signaling.js";
 
 export class Room {
-  // view: {say(text), remote(peer, stream), gone(id), quality(worst, stats), message(m, peer), closed(reason)}
+  // view: {say(text), remote(peer, stream, {track, slot}), gone(id), quality(worst, stats), message(m, peer),
+  //        closed(reason), channel(peer, dataChannel) when the act asks for a dataChannel}
   // hook: window.telesanteCall, read by the browser tests and the benchmark.
-  constructor({ stream, socket, fetchToken, view, hook }) {
+  // videoSlots, dataChannel: what the act's peer connections carry besides audio and a camera (peers.js).
+  constructor({ stream, socket, fetchToken, view, hook, videoSlots, dataChannel }) {
     this.view = view;
     this.hook = hook;
     this.names = new Map(); // leg id -> {id, name, role}
@@ -17,6 +19,9 @@ export class Room {
       onRemote: view.remote,
       onGone: view.gone,
       onQuality: view.quality || (() => {}),
+      videoSlots,
+      dataChannel,
+      onChannel: view.channel,
     });
     this.signaling = new Signaling(socket, fetchToken, {
       message: (m) => this.handle(m),
