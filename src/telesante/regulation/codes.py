@@ -33,7 +33,6 @@ HUB_ROLES = {
     Function.SUPERVISOR: "AUTRE",
 }
 
-LINES = ("15", "112", "116117", "SAS")
 PERIMETERS = {"AMU": "Aide médicale urgente", "SNP": "Soins non programmés (SAS)"}
 
 # ARM priority P (guide de régulation: P0 vital, reflex resources at once).
@@ -85,12 +84,6 @@ CALLER_TYPES = {
 }
 SEXES = {"M": "Homme", "F": "Femme", "O": "Autre", "UN": "Inconnu"}
 
-RESOURCE_TYPES = {
-    "SMUR": "SMUR",
-    "TSU": "Ambulance privée",
-    "SIS": "Sapeurs-pompiers",
-    "LIBERAL": "Médecin libéral",
-}
 VEHICLE_TYPES = {
     "SMUR.VLM": "SMUR – véhicule léger médicalisé",
     "SMUR.AR": "SMUR – ambulance de réanimation",

@@ -1,7 +1,7 @@
 """What the room's API takes and gives. French messages come from the services; shapes here."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -124,20 +124,3 @@ class BilanIn(BaseModel):
     glasgow: Annotated[int, Field(ge=3, le=15)] | None = None
     glucose_mg_dl: Annotated[int, Field(ge=10, le=1000)] | None = None
     observations: Text | None = None
-
-
-class FileOut(BaseModel):
-    id: str
-    case_id: str
-    number: int
-    state: str
-    perimeter: str
-    origin: str
-    priority: str
-    care_level: str | None
-    received_at: datetime
-    waiting_seconds: int | None = None
-    overdue: bool = False
-    fields: dict[str, Any] = {}
-    regulator: str | None = None
-    patient_id: str | None = None
