@@ -4,6 +4,7 @@ phone page API (mission token), and the telephony connector's endpoint."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse
 
 from telesante.audit.service import record
 from telesante.deps import CurrentActor, DbSession, SettingsDep
@@ -39,10 +40,11 @@ async def _detail(db: DbSession, file: RegulationFile) -> dict[str, Any]:
     return await views.detail(db, file)
 
 
-@router.get("/queue")
-async def queue(db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+@router.get("/queue", response_class=JSONResponse)
+async def queue(db: DbSession, actor: CurrentActor) -> JSONResponse:
+    """Refetched by every screen of the room on every change: plain JSON, no model encoding."""
     member = await membership(db, actor)
-    return await views.queue(db, member.centre_id)
+    return JSONResponse(await views.queue(db, member.centre_id))
 
 
 @router.post("/files", status_code=status.HTTP_201_CREATED)

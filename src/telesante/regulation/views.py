@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from telesante.auth.models import User
 from telesante.db import utcnow
@@ -57,7 +56,8 @@ QUEUE_COLUMNS = (
 )
 
 
-def summary(file: RegulationFile, now: datetime, names: dict[str, str] | None = None) -> dict[str, Any]:
+def summary(file: Any, now: datetime, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A queue line, from a RegulationFile or a row of QUEUE_COLUMNS (same names)."""
     waiting = None if file.regulation_started_at else int((now - file.received_at).total_seconds())
     limit = WAIT_LIMITS_SECONDS.get(file.priority)
     return {
@@ -86,21 +86,23 @@ async def queue(db: AsyncSession, centre_id: str) -> dict[str, Any]:
     """Files waiting for a regulator by priority then waiting time; files being regulated; calls
     ringing; engaged missions."""
     now = utcnow()
-    open_files = list(
-        await db.scalars(
-            select(RegulationFile)
-            .options(load_only(*QUEUE_COLUMNS))  # no encrypted column: nothing to decrypt per refetch
-            .where(RegulationFile.centre_id == centre_id, RegulationFile.state.in_(OPEN_STATES))
+    # Plain rows of the columns a line shows, no ORM objects and nothing to decrypt: every screen
+    # of the room refetches this on every change.
+    open_files = (
+        await db.execute(
+            select(*QUEUE_COLUMNS).where(
+                RegulationFile.centre_id == centre_id, RegulationFile.state.in_(OPEN_STATES)
+            )
         )
-    )
+    ).all()
     names = await user_names(db, {f.regulator_id for f in open_files if f.regulator_id})
     waiting = sorted(
         (f for f in open_files if f.regulator_id is None and f.priority != "NR"),
         key=lambda f: (PRIORITY_ORDER[f.priority], f.received_at),
     )
     regulating = sorted((f for f in open_files if f.regulator_id), key=lambda f: f.received_at)
-    ringing = await db.scalars(
-        select(RegulationCall)
+    ringing = await db.execute(
+        select(RegulationCall.id, RegulationCall.line, RegulationCall.received_at)
         .where(RegulationCall.centre_id == centre_id, RegulationCall.state == "ringing")
         .order_by(RegulationCall.received_at)
     )
